@@ -1,0 +1,125 @@
+//! Connector for the national population database (CSDL quốc gia về dân cư).
+//!
+//! Serves `dan_cu.cong_dan`: lookup by personal ID (`=` or `IN`, batched 100 at a
+//! time) and listing by commune of permanent residence (paged). Upstream values
+//! are normalized to the shared catalogs' codes (gender, ethnicity, nationality,
+//! 2025 administrative units) and dates become `DATE`.
+//!
+//! Configuration: `base_url`, `api_key`, optional `timeout_ms`.
+
+mod normalize;
+mod upstream;
+mod validate;
+
+use lgsp_guest::{
+    BatchSource, Column, Connector, Dependency, Description, Error, FilterOp, Health, PersonalData,
+    Result, ScanRequest, Status, Table,
+};
+
+/// The population database connector.
+pub struct DanCu;
+
+/// Table name.
+pub const CONG_DAN: &str = "cong_dan";
+
+fn cong_dan() -> Table {
+    use PersonalData::{Basic, Sensitive};
+    Table::new(
+        CONG_DAN,
+        "Công dân trong Cơ sở dữ liệu quốc gia về dân cư (thông tin cơ bản và nơi thường trú)",
+    )
+    .column(
+        Column::text("so_dinh_danh", "Số định danh cá nhân (12 chữ số)")
+            .not_null()
+            .personal(Basic),
+    )
+    .column(Column::text("ho_ten", "Họ, chữ đệm và tên khai sinh").personal(Basic))
+    .column(Column::date("ngay_sinh", "Ngày, tháng, năm sinh").personal(Basic))
+    .column(
+        Column::text("gioi_tinh", "Giới tính (mã danh mục gioi_tinh)")
+            .personal(Basic)
+            .catalog("gioi_tinh"),
+    )
+    .column(
+        Column::text("ma_dan_toc", "Dân tộc (mã danh mục dan_toc)")
+            .personal(Sensitive)
+            .catalog("dan_toc"),
+    )
+    .column(
+        Column::text("ma_quoc_tich", "Quốc tịch (ISO 3166-1 alpha-2)")
+            .personal(Basic)
+            .catalog("quoc_tich"),
+    )
+    .column(
+        Column::text("que_quan_ma_tinh", "Quê quán: mã tỉnh (từ 01/07/2025)")
+            .personal(Basic)
+            .catalog("dvhc_tinh"),
+    )
+    .column(
+        Column::text("que_quan_ma_xa", "Quê quán: mã xã (từ 01/07/2025)")
+            .personal(Basic)
+            .catalog("dvhc_xa"),
+    )
+    .column(
+        Column::text("ma_tinh", "Nơi thường trú: mã tỉnh (từ 01/07/2025)")
+            .personal(Basic)
+            .catalog("dvhc_tinh"),
+    )
+    .column(
+        Column::text("ma_xa", "Nơi thường trú: mã xã (từ 01/07/2025)")
+            .personal(Basic)
+            .catalog("dvhc_xa"),
+    )
+    .column(Column::text("dia_chi", "Nơi thường trú: địa chỉ chi tiết").personal(Basic))
+    .column(Column::text("ma_ho", "Số hộ (sổ hộ khẩu)").personal(Basic))
+    .column(Column::text("quan_he_chu_ho", "Quan hệ với chủ hộ").personal(Basic))
+    .column(Column::date("ngay_mat", "Ngày mất, nếu đã khai tử").personal(Basic))
+    .access_path(&[("so_dinh_danh", &[FilterOp::Eq, FilterOp::InList])])
+    .access_path(&[("ma_xa", &[FilterOp::Eq])])
+}
+
+impl Connector for DanCu {
+    fn describe() -> Description {
+        Description::new(
+            "dan_cu",
+            env!("CARGO_PKG_VERSION"),
+            "Cơ sở dữ liệu quốc gia về dân cư",
+        )
+        .table(cong_dan())
+    }
+
+    fn scan(request: ScanRequest) -> Result<Box<dyn BatchSource>> {
+        match request.table_name() {
+            CONG_DAN => scan_cong_dan(request),
+            other => Err(Error::bad_request(format!("dan_cu has no table {other}"))),
+        }
+    }
+
+    fn health() -> Health {
+        let started = std::time::Instant::now();
+        let dependency = match upstream::Api::from_config().and_then(|api| api.health()) {
+            Ok(()) => Dependency::new("csdl-dan-cu", Status::Up),
+            Err(e) => Dependency::new("csdl-dan-cu", Status::Down).message(e.to_string()),
+        };
+        let ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        Health::new().dependency(dependency.latency_ms(ms))
+    }
+}
+
+fn scan_cong_dan(request: ScanRequest) -> Result<Box<dyn BatchSource>> {
+    if let Some(ids) = request.text_values("so_dinh_danh")? {
+        validate::personal_ids(&ids)?;
+        let api = upstream::Api::from_config()?;
+        return Ok(upstream::lookup(api, request, ids));
+    }
+    if let Some(ma_xa) = request.text_value("ma_xa")? {
+        validate::commune_code(&ma_xa)?;
+        let api = upstream::Api::from_config()?;
+        return Ok(upstream::list_commune(api, request, ma_xa));
+    }
+    Err(Error::bad_request(
+        "cong_dan needs so_dinh_danh (= or IN) or ma_xa (=) in the WHERE clause",
+    ))
+}
+
+lgsp_guest::export!(DanCu);

@@ -1,0 +1,630 @@
+//! The one JSON error envelope of the API and the table that maps every error to
+//! a stable machine code and an HTTP status.
+
+use crate::query::QueryError;
+use crate::runtime::{ConnectorError, GuestErrorKind};
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+tokio::task_local! {
+    /// The id of the request being served, so every error body can carry it.
+    pub(crate) static REQUEST_ID: String;
+}
+
+/// Who is at fault, in broad terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    /// The request is wrong; fix it and retry.
+    InvalidRequest,
+    /// A connector or the agency system behind it failed.
+    Connector,
+    /// The platform failed; report the request id.
+    Internal,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code, e.g. `missing_key_filter`.
+    pub code: &'static str,
+    /// Broad category.
+    #[serde(rename = "type")]
+    pub kind: ErrorType,
+    /// What went wrong and how to fix it, for people.
+    pub message: String,
+    /// The request id (also in the `x-request-id` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// An error answered to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    kind: ErrorType,
+    message: String,
+    retry_after: Option<u32>,
+}
+
+/// Message of every 5xx that must not reveal internals.
+const INTERNAL_MESSAGE: &str =
+    "the platform failed to complete the request; quote the request id when reporting it";
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        kind: ErrorType,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `400 invalid_request`: the body or parameters are malformed.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            ErrorType::InvalidRequest,
+            message,
+        )
+    }
+
+    /// `415 unsupported_media_type`.
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            ErrorType::InvalidRequest,
+            message,
+        )
+    }
+
+    /// `406 not_acceptable`.
+    pub fn not_acceptable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "not_acceptable",
+            ErrorType::InvalidRequest,
+            message,
+        )
+    }
+
+    /// `413 payload_too_large`.
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            ErrorType::InvalidRequest,
+            message,
+        )
+    }
+
+    /// `404 route_not_found`.
+    pub fn route_not_found(path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            ErrorType::InvalidRequest,
+            format!("no such endpoint: {path}"),
+        )
+    }
+
+    /// `405 method_not_allowed`.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            ErrorType::InvalidRequest,
+            "this endpoint does not accept that HTTP method",
+        )
+    }
+
+    /// `500 internal`; `detail` goes to the log, never to the client.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            ErrorType::Internal,
+            INTERNAL_MESSAGE,
+        )
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The body, with the current request id.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code,
+            kind: self.kind,
+            message: self.message.clone(),
+            request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        use ErrorType::InvalidRequest as Req;
+        let message = e.to_string();
+        match e {
+            QueryError::InvalidSql(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_sql", Req, message)
+            }
+            QueryError::NotAllowed(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "statement_not_allowed",
+                Req,
+                message,
+            ),
+            QueryError::Invalid(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "query_error", Req, message)
+            }
+            QueryError::MissingKeyFilter(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "missing_key_filter", Req, message)
+            }
+            QueryError::ResourcesExhausted { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "query_too_large",
+                Req,
+                message,
+            ),
+            QueryError::Timeout(_) => {
+                Self::new(StatusCode::GATEWAY_TIMEOUT, "query_timeout", Req, message)
+            }
+            QueryError::Connector(c) => c.into(),
+            QueryError::Internal(detail) => Self::internal(detail),
+        }
+    }
+}
+
+impl From<ConnectorError> for ApiError {
+    fn from(e: ConnectorError) -> Self {
+        use ErrorType::{Connector as Conn, InvalidRequest as Req};
+        let message = e.to_string();
+        let (status, code, kind) = match &e {
+            ConnectorError::Timeout { .. } => {
+                (StatusCode::GATEWAY_TIMEOUT, "connector_timeout", Conn)
+            }
+            ConnectorError::MemoryLimit { .. } => {
+                (StatusCode::BAD_GATEWAY, "connector_memory_limit", Conn)
+            }
+            ConnectorError::OutputLimit { .. } => {
+                (StatusCode::BAD_GATEWAY, "connector_output_limit", Conn)
+            }
+            ConnectorError::StackOverflow { .. } => {
+                (StatusCode::BAD_GATEWAY, "connector_stack_overflow", Conn)
+            }
+            ConnectorError::NetworkDenied { .. } => {
+                (StatusCode::BAD_GATEWAY, "connector_network_denied", Conn)
+            }
+            ConnectorError::BadOutput { .. } => {
+                (StatusCode::BAD_GATEWAY, "connector_bad_output", Conn)
+            }
+            ConnectorError::Busy { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "connector_busy", Conn)
+            }
+            ConnectorError::Unavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "connector_unavailable",
+                Conn,
+            ),
+            ConnectorError::Crashed {
+                connector,
+                reason,
+                detail,
+            } => {
+                // The panic message may hold data; it stays in the log.
+                tracing::warn!(
+                    connector,
+                    reason,
+                    detail = detail.as_deref().unwrap_or(""),
+                    "connector crashed"
+                );
+                (StatusCode::BAD_GATEWAY, "connector_crashed", Conn)
+            }
+            ConnectorError::Internal { .. } => return Self::internal(message),
+            ConnectorError::Guest {
+                connector,
+                kind,
+                message: guest_message,
+                retry_after,
+            } => {
+                let (status, code, category) = match kind {
+                    GuestErrorKind::BadRequest => {
+                        (StatusCode::BAD_REQUEST, "connector_rejected_request", Req)
+                    }
+                    GuestErrorKind::NotFound => (StatusCode::NOT_FOUND, "record_not_found", Req),
+                    GuestErrorKind::UpstreamUnavailable => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "upstream_unavailable",
+                        Conn,
+                    ),
+                    GuestErrorKind::UpstreamError => {
+                        (StatusCode::BAD_GATEWAY, "upstream_error", Conn)
+                    }
+                    GuestErrorKind::Timeout => {
+                        (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", Conn)
+                    }
+                    GuestErrorKind::Internal => {
+                        tracing::warn!(
+                            connector,
+                            message = guest_message,
+                            "connector reported an internal error"
+                        );
+                        let mut err = Self::new(
+                            StatusCode::BAD_GATEWAY,
+                            "connector_error",
+                            Conn,
+                            format!(
+                                "connector {connector} failed; quote the request id when reporting it"
+                            ),
+                        );
+                        err.retry_after = None;
+                        return err;
+                    }
+                };
+                let mut err = Self::new(
+                    status,
+                    code,
+                    category,
+                    format!("{connector}: {guest_message}"),
+                );
+                err.retry_after = *retry_after;
+                return err;
+            }
+        };
+        Self::new(status, code, kind, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::MissingKeyFilter;
+    use std::time::Duration;
+
+    fn json(e: ApiError) -> (u16, serde_json::Value) {
+        let status = e.status().as_u16();
+        (
+            status,
+            serde_json::to_value(e.body()).expect("serializable"),
+        )
+    }
+
+    fn conn(connector: &str) -> String {
+        connector.to_owned()
+    }
+
+    /// One row per code: the error, then the exact status and body expected.
+    #[test]
+    fn every_code_has_its_status_and_body() {
+        let guest = |kind, message: &str, retry| ConnectorError::Guest {
+            connector: conn("dan_cu"),
+            kind,
+            message: message.into(),
+            retry_after: retry,
+        };
+        let cases: Vec<(ApiError, u16, &str, &str, &str)> = vec![
+            (
+                ApiError::invalid_request("body is not JSON"),
+                400,
+                "invalid_request",
+                "invalid_request",
+                "body is not JSON",
+            ),
+            (
+                ApiError::unsupported_media_type("send JSON"),
+                415,
+                "unsupported_media_type",
+                "invalid_request",
+                "send JSON",
+            ),
+            (
+                ApiError::not_acceptable("no format"),
+                406,
+                "not_acceptable",
+                "invalid_request",
+                "no format",
+            ),
+            (
+                ApiError::payload_too_large("too big"),
+                413,
+                "payload_too_large",
+                "invalid_request",
+                "too big",
+            ),
+            (
+                ApiError::route_not_found("/x"),
+                404,
+                "route_not_found",
+                "invalid_request",
+                "no such endpoint: /x",
+            ),
+            (
+                ApiError::method_not_allowed(),
+                405,
+                "method_not_allowed",
+                "invalid_request",
+                "this endpoint does not accept that HTTP method",
+            ),
+            (
+                ApiError::internal("disk on fire"),
+                500,
+                "internal",
+                "internal",
+                INTERNAL_MESSAGE,
+            ),
+            (
+                QueryError::InvalidSql("bad".into()).into(),
+                400,
+                "invalid_sql",
+                "invalid_request",
+                "bad",
+            ),
+            (
+                QueryError::NotAllowed("INSERT".into()).into(),
+                400,
+                "statement_not_allowed",
+                "invalid_request",
+                "only SELECT and EXPLAIN are allowed; INSERT statements are rejected",
+            ),
+            (
+                QueryError::Invalid("table 'x' not found".into()).into(),
+                400,
+                "query_error",
+                "invalid_request",
+                "table 'x' not found",
+            ),
+            (
+                QueryError::MissingKeyFilter(MissingKeyFilter {
+                    schema: "dan_cu".into(),
+                    table: "cong_dan".into(),
+                    needs: "ma_xa (=)".into(),
+                })
+                .into(),
+                400,
+                "missing_key_filter",
+                "invalid_request",
+                "dan_cu.cong_dan cannot be scanned without a key filter: add ma_xa (=) to the WHERE clause",
+            ),
+            (
+                QueryError::ResourcesExhausted { limit_mib: 256 }.into(),
+                422,
+                "query_too_large",
+                "invalid_request",
+                "the query needs more memory than the 256 MiB allowed; narrow it or add a LIMIT",
+            ),
+            (
+                QueryError::Timeout(Duration::from_secs(30)).into(),
+                504,
+                "query_timeout",
+                "invalid_request",
+                "the query did not finish within 30 s",
+            ),
+            (
+                QueryError::Internal("oops".into()).into(),
+                500,
+                "internal",
+                "internal",
+                INTERNAL_MESSAGE,
+            ),
+            (
+                ConnectorError::Timeout {
+                    connector: conn("h"),
+                    limit_ms: 500,
+                }
+                .into(),
+                504,
+                "connector_timeout",
+                "connector",
+                "connector h did not finish within its 500 ms deadline",
+            ),
+            (
+                ConnectorError::MemoryLimit {
+                    connector: conn("h"),
+                    limit_mib: 16,
+                }
+                .into(),
+                502,
+                "connector_memory_limit",
+                "connector",
+                "connector h exceeded its memory limit of 16 MiB",
+            ),
+            (
+                ConnectorError::OutputLimit {
+                    connector: conn("h"),
+                    limit_mib: 4,
+                }
+                .into(),
+                502,
+                "connector_output_limit",
+                "connector",
+                "connector h returned more than its output cap of 4 MiB",
+            ),
+            (
+                ConnectorError::StackOverflow {
+                    connector: conn("h"),
+                }
+                .into(),
+                502,
+                "connector_stack_overflow",
+                "connector",
+                "connector h ran out of stack (unbounded recursion)",
+            ),
+            (
+                ConnectorError::NetworkDenied {
+                    connector: conn("h"),
+                    target: "10.0.0.1:80".into(),
+                    reason: "it is not allowed".into(),
+                }
+                .into(),
+                502,
+                "connector_network_denied",
+                "connector",
+                "connector h tried to reach 10.0.0.1:80: it is not allowed",
+            ),
+            (
+                ConnectorError::Crashed {
+                    connector: conn("h"),
+                    reason: "panic".into(),
+                    detail: Some("secret 001085012345".into()),
+                }
+                .into(),
+                502,
+                "connector_crashed",
+                "connector",
+                "connector h crashed (panic)",
+            ),
+            (
+                ConnectorError::BadOutput {
+                    connector: conn("h"),
+                    reason: "wrong type".into(),
+                }
+                .into(),
+                502,
+                "connector_bad_output",
+                "connector",
+                "connector h sent an invalid batch: wrong type",
+            ),
+            (
+                ConnectorError::Busy {
+                    connector: conn("h"),
+                }
+                .into(),
+                503,
+                "connector_busy",
+                "connector",
+                "connector h is busy: every sandbox slot is in use, try again shortly",
+            ),
+            (
+                ConnectorError::Unavailable {
+                    connector: conn("h"),
+                    reason: "not loaded".into(),
+                }
+                .into(),
+                503,
+                "connector_unavailable",
+                "connector",
+                "connector h is not available: not loaded",
+            ),
+            (
+                ConnectorError::Internal {
+                    connector: conn("h"),
+                    message: "linker".into(),
+                }
+                .into(),
+                500,
+                "internal",
+                "internal",
+                INTERNAL_MESSAGE,
+            ),
+            (
+                guest(
+                    GuestErrorKind::BadRequest,
+                    "so_dinh_danh is not valid",
+                    None,
+                )
+                .into(),
+                400,
+                "connector_rejected_request",
+                "invalid_request",
+                "dan_cu: so_dinh_danh is not valid",
+            ),
+            (
+                guest(GuestErrorKind::NotFound, "no such parcel", None).into(),
+                404,
+                "record_not_found",
+                "invalid_request",
+                "dan_cu: no such parcel",
+            ),
+            (
+                guest(GuestErrorKind::UpstreamUnavailable, "HTTP 503", Some(7)).into(),
+                503,
+                "upstream_unavailable",
+                "connector",
+                "dan_cu: HTTP 503",
+            ),
+            (
+                guest(GuestErrorKind::UpstreamError, "HTTP 500", None).into(),
+                502,
+                "upstream_error",
+                "connector",
+                "dan_cu: HTTP 500",
+            ),
+            (
+                guest(GuestErrorKind::Timeout, "slow", None).into(),
+                504,
+                "upstream_timeout",
+                "connector",
+                "dan_cu: slow",
+            ),
+            (
+                guest(
+                    GuestErrorKind::Internal,
+                    "index out of bounds at src/x.rs",
+                    None,
+                )
+                .into(),
+                502,
+                "connector_error",
+                "connector",
+                "connector dan_cu failed; quote the request id when reporting it",
+            ),
+        ];
+        for (error, status, code, kind, message) in cases {
+            let (s, body) = json(error);
+            assert_eq!(
+                body,
+                serde_json::json!({ "code": code, "type": kind, "message": message }),
+                "{code}"
+            );
+            assert_eq!(s, status, "{code}");
+        }
+    }
+
+    #[test]
+    fn retry_after_header_is_forwarded() {
+        let e: ApiError = ConnectorError::Guest {
+            connector: conn("dan_cu"),
+            kind: GuestErrorKind::UpstreamUnavailable,
+            message: "rate limited".into(),
+            retry_after: Some(7),
+        }
+        .into();
+        let response = e.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+    }
+}

@@ -1,0 +1,202 @@
+//! The platform's configuration: one struct that is both the `lgsp serve` flags
+//! (with `LGSP_*` environment variables) and the `lgsp.toml` file. Precedence:
+//! file < environment < flag. Every field has a default that works for the demo.
+
+use crate::query::QuerySettings;
+use crate::runtime::{EngineSettings, Limits, RuntimeSettings};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Platform settings.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP API listens on [default: 127.0.0.1:8080].
+    #[arg(long, env = "LGSP_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of connector manifests (`*.toml`, each naming its `.wasm`)
+    /// [default: connectors.d].
+    #[arg(long, env = "LGSP_CONNECTORS_DIR")]
+    pub connectors_dir: Option<PathBuf>,
+    /// Directory for the platform's own data, such as compiled connectors
+    /// [default: .lgsp-data].
+    #[arg(long, env = "LGSP_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Wall-clock limit of one SQL query, in seconds [default: 30, the
+    /// regulation's response-time ceiling].
+    #[arg(long, env = "LGSP_QUERY_TIMEOUT_SECS")]
+    pub query_timeout_secs: Option<u64>,
+    /// Memory one SQL query may use, in MiB [default: 256].
+    #[arg(long, env = "LGSP_QUERY_MEMORY_MIB")]
+    pub query_memory_mib: Option<u64>,
+    /// Connector instances alive at once [default: 128].
+    #[arg(long, env = "LGSP_MAX_INSTANCES")]
+    pub max_instances: Option<u32>,
+    /// Default deadline of one call into a connector, in ms [default: 5000].
+    #[arg(long, env = "LGSP_CALL_TIMEOUT_MS")]
+    pub call_timeout_ms: Option<u64>,
+    /// Default memory limit of a connector instance, in MiB [default: 64].
+    #[arg(long, env = "LGSP_CONNECTOR_MEMORY_MIB")]
+    pub connector_memory_mib: Option<u64>,
+    /// Default cap on the bytes one scan may return, in MiB [default: 64].
+    #[arg(long, env = "LGSP_CONNECTOR_OUTPUT_MIB")]
+    pub connector_output_mib: Option<u64>,
+    /// Largest memory limit a manifest may ask for, in MiB [default: 512].
+    #[arg(long, env = "LGSP_MAX_CONNECTOR_MEMORY_MIB")]
+    pub max_connector_memory_mib: Option<u64>,
+}
+
+/// A configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this struct.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+}
+
+macro_rules! overlay {
+    ($base:ident, $over:ident, $($field:ident),* $(,)?) => {
+        Config { $($field: $over.$field.or($base.$field)),* }
+    };
+}
+
+impl Config {
+    /// Reads a TOML file.
+    ///
+    /// # Errors
+    /// When it cannot be read or parsed.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// `over`'s values where set, else `self`'s.
+    pub fn overlay(self, over: Config) -> Config {
+        let base = self;
+        overlay!(
+            base,
+            over,
+            listen,
+            connectors_dir,
+            data_dir,
+            query_timeout_secs,
+            query_memory_mib,
+            max_instances,
+            call_timeout_ms,
+            connector_memory_mib,
+            connector_output_mib,
+            max_connector_memory_mib,
+        )
+    }
+
+    /// The listen address.
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    /// The connectors directory.
+    pub fn connectors_dir(&self) -> PathBuf {
+        self.connectors_dir
+            .clone()
+            .unwrap_or_else(|| "connectors.d".into())
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| ".lgsp-data".into())
+    }
+
+    /// Runtime settings derived from this configuration.
+    pub fn runtime_settings(&self) -> RuntimeSettings {
+        let mib = |v: u64| usize::try_from(v.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let engine_defaults = EngineSettings::default();
+        let limit_defaults = Limits::default();
+        RuntimeSettings {
+            engine: EngineSettings {
+                max_instances: self.max_instances.unwrap_or(engine_defaults.max_instances),
+                max_memory_bytes: self
+                    .max_connector_memory_mib
+                    .map_or(engine_defaults.max_memory_bytes, mib),
+                ..engine_defaults
+            },
+            default_limits: Limits {
+                call_timeout: self
+                    .call_timeout_ms
+                    .map_or(limit_defaults.call_timeout, Duration::from_millis),
+                memory_bytes: self
+                    .connector_memory_mib
+                    .map_or(limit_defaults.memory_bytes, mib),
+                max_output_bytes: self
+                    .connector_output_mib
+                    .map_or(limit_defaults.max_output_bytes, |v| {
+                        v.saturating_mul(1 << 20)
+                    }),
+                ..limit_defaults
+            },
+            cache_dir: Some(self.data_dir().join("compiled")),
+        }
+    }
+
+    /// Query settings derived from this configuration.
+    pub fn query_settings(&self) -> QuerySettings {
+        let defaults = QuerySettings::default();
+        QuerySettings {
+            timeout: self
+                .query_timeout_secs
+                .map_or(defaults.timeout, Duration::from_secs),
+            memory_limit_bytes: self
+                .query_memory_mib
+                .map_or(defaults.memory_limit_bytes, |v| {
+                    usize::try_from(v.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
+                }),
+            ..defaults
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_defaults_fill_the_rest() {
+        let file: Config =
+            toml::from_str("listen = '0.0.0.0:9000'\nquery_timeout_secs = 10").expect("valid");
+        let flags = Config {
+            query_timeout_secs: Some(5),
+            ..Config::default()
+        };
+        let c = file.overlay(flags);
+        assert_eq!(c.listen().port(), 9000);
+        assert_eq!(c.query_settings().timeout, Duration::from_secs(5));
+        assert_eq!(c.connectors_dir(), PathBuf::from("connectors.d"));
+        assert_eq!(c.runtime_settings().default_limits.memory_bytes, 64 << 20);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(toml::from_str::<Config>("listn = '0.0.0.0:1'").is_err());
+    }
+}

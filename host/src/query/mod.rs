@@ -1,0 +1,199 @@
+//! SQL over connectors with Apache DataFusion: a per-request catalog, read-only
+//! statements, a memory pool and a time limit per query, and results streamed as
+//! they are produced.
+
+mod catalog;
+mod error;
+mod exec;
+mod filters;
+mod guard;
+mod table;
+
+pub use error::{MissingKeyFilter, QueryError};
+pub use guard::MAX_SQL_BYTES;
+
+use crate::runtime::{CallContext, Registry};
+use catalog::ConnectorSchema;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The SQL catalog every connector schema lives in.
+pub const CATALOG: &str = "lgsp";
+
+/// Limits and tuning of the query engine.
+#[derive(Debug, Clone, Copy)]
+pub struct QuerySettings {
+    /// Wall-clock limit of one query, planning and streaming included.
+    pub timeout: Duration,
+    /// Memory one query may use for joins, sorts and aggregates, in bytes.
+    pub memory_limit_bytes: usize,
+    /// Rows per batch inside DataFusion.
+    pub batch_size: usize,
+    /// Parallelism of one query.
+    pub target_partitions: usize,
+}
+
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            memory_limit_bytes: 256 << 20,
+            batch_size: 8192,
+            target_partitions: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}
+
+/// Runs SQL for callers.
+#[derive(Debug)]
+pub struct QueryService {
+    registry: Arc<Registry>,
+    settings: QuerySettings,
+}
+
+impl QueryService {
+    /// A service over the connectors in `registry`.
+    pub fn new(registry: Arc<Registry>, settings: QuerySettings) -> Self {
+        Self { registry, settings }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &QuerySettings {
+        &self.settings
+    }
+
+    fn memory_limit_mib(&self) -> u64 {
+        (self.settings.memory_limit_bytes >> 20) as u64
+    }
+
+    /// A session whose catalog holds what this caller may see.
+    fn session(&self, ctx: Arc<CallContext>) -> Result<SessionContext, QueryError> {
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG, "public")
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(true)
+            .with_batch_size(self.settings.batch_size)
+            .with_target_partitions(self.settings.target_partitions);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(GreedyMemoryPool::new(
+                self.settings.memory_limit_bytes,
+            )))
+            // Spilling would write query data to disk; a query that does not fit
+            // in memory fails instead.
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
+            .build_arc()
+            .map_err(|e| QueryError::Internal(e.to_string()))?;
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .build();
+        let session = SessionContext::new_with_state(state);
+        let catalog = MemoryCatalogProvider::new();
+        for (name, connector) in &self.registry.snapshot().connectors {
+            catalog
+                .register_schema(
+                    name,
+                    Arc::new(ConnectorSchema::new(connector.clone(), ctx.clone())),
+                )
+                .map_err(|e| QueryError::Internal(e.to_string()))?;
+        }
+        session.register_catalog(CATALOG, Arc::new(catalog));
+        Ok(session)
+    }
+
+    /// Plans and starts `sql`. Planning errors (including a missing key filter)
+    /// come back here, before any connector is called.
+    ///
+    /// # Errors
+    /// Any [`QueryError`].
+    pub async fn execute(&self, sql: &str, ctx: CallContext) -> Result<QueryStream, QueryError> {
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
+        let statement = guard::parse_read_only(sql)?;
+        let session = self.session(Arc::new(ctx))?;
+        let limit = self.memory_limit_mib();
+        let df_err = |e| QueryError::from_datafusion(e, limit);
+        let plan = async {
+            let state = session.state();
+            let plan = state.statement_to_plan(statement).await.map_err(df_err)?;
+            guard::sql_options()
+                .verify_plan(&plan)
+                .map_err(|e| match e.find_root() {
+                    datafusion::error::DataFusionError::Plan(m) => {
+                        QueryError::NotAllowed(m.clone())
+                    }
+                    _ => df_err(e),
+                })?;
+            let frame = session.execute_logical_plan(plan).await.map_err(df_err)?;
+            frame.execute_stream().await.map_err(df_err)
+        };
+        let inner = tokio::time::timeout_at(deadline, plan)
+            .await
+            .map_err(|_| QueryError::Timeout(self.settings.timeout))??;
+        Ok(QueryStream {
+            schema: inner.schema(),
+            inner,
+            deadline,
+            timeout: self.settings.timeout,
+            memory_limit_mib: limit,
+            done: false,
+        })
+    }
+}
+
+/// The batches of a running query, with its deadline enforced on every pull.
+pub struct QueryStream {
+    schema: SchemaRef,
+    inner: SendableRecordBatchStream,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    memory_limit_mib: u64,
+    done: bool,
+}
+
+impl std::fmt::Debug for QueryStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryStream")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl QueryStream {
+    /// The result's schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The next batch, or `None` at the end.
+    ///
+    /// # Errors
+    /// Any [`QueryError`]; nothing follows an error.
+    pub async fn next(&mut self) -> Result<Option<RecordBatch>, QueryError> {
+        if self.done {
+            return Ok(None);
+        }
+        let result = match tokio::time::timeout_at(self.deadline, self.inner.next()).await {
+            Err(_) => Err(QueryError::Timeout(self.timeout)),
+            Ok(None) => Ok(None),
+            Ok(Some(Ok(batch))) => Ok(Some(batch)),
+            Ok(Some(Err(e))) => Err(QueryError::from_datafusion(e, self.memory_limit_mib)),
+        };
+        if !matches!(result, Ok(Some(_))) {
+            self.done = true;
+        }
+        result
+    }
+}

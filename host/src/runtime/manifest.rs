@@ -1,0 +1,186 @@
+//! A connector's manifest: which component, where it may connect, what
+//! configuration it gets and the limits it runs under.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `<name>.toml` next to (or pointing at) the connector's `.wasm`.
+///
+/// ```toml
+/// name = "dan_cu"
+/// component = "lgsp_connector_dan_cu.wasm"
+///
+/// [upstream]
+/// allowed_hosts = ["10.20.0.5:8443"]
+///
+/// [config]
+/// base_url = "http://10.20.0.5:8443"
+/// api_key = "..."
+///
+/// [limits]
+/// call_timeout_ms = 5000
+/// memory_mib = 64
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The SQL schema name; must equal the name the component describes.
+    pub name: String,
+    /// Path of the component, relative to the manifest's directory.
+    pub component: PathBuf,
+    /// Where the connector may connect.
+    #[serde(default)]
+    pub upstream: UpstreamPolicy,
+    /// Values the connector reads through `host.config`.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Limits; absent values take the platform's defaults.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+}
+
+/// Outgoing HTTP policy of one connector.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamPolicy {
+    /// `host:port` pairs the connector may call. A host given as an IP address
+    /// is reached at exactly that address; a DNS name must resolve to public
+    /// addresses unless `allow_private_addresses` is set.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Lets DNS names resolve to loopback, private or link-local addresses
+    /// (agency systems on the government's private network).
+    #[serde(default)]
+    pub allow_private_addresses: bool,
+}
+
+/// Per-connector limit overrides.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// Deadline of each call into the connector, in milliseconds.
+    pub call_timeout_ms: Option<u64>,
+    /// Linear-memory limit of one instance, in MiB.
+    pub memory_mib: Option<u64>,
+    /// Cap on the Arrow bytes one scan may return, in MiB.
+    pub max_output_mib: Option<u64>,
+    /// Cap on one upstream HTTP response body, in MiB.
+    pub max_response_mib: Option<u64>,
+}
+
+/// The limits a connector actually runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deadline of each call.
+    pub call_timeout: Duration,
+    /// Linear-memory limit in bytes.
+    pub memory_bytes: usize,
+    /// Output cap per scan in bytes.
+    pub max_output_bytes: u64,
+    /// Upstream response body cap in bytes.
+    pub max_response_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            call_timeout: Duration::from_secs(5),
+            memory_bytes: 64 << 20,
+            max_output_bytes: 64 << 20,
+            max_response_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// Applies a manifest's overrides to these defaults.
+    pub fn with_overrides(self, o: &LimitOverrides) -> Self {
+        let mib = |v: u64| v.saturating_mul(1 << 20);
+        Self {
+            call_timeout: o
+                .call_timeout_ms
+                .map_or(self.call_timeout, Duration::from_millis),
+            memory_bytes: o.memory_mib.map_or(self.memory_bytes, |v| {
+                usize::try_from(mib(v)).unwrap_or(usize::MAX)
+            }),
+            max_output_bytes: o.max_output_mib.map_or(self.max_output_bytes, mib),
+            max_response_bytes: o.max_response_mib.map_or(self.max_response_bytes, mib),
+        }
+    }
+}
+
+/// A manifest with the path of its component resolved.
+#[derive(Debug, Clone)]
+pub struct ConnectorSource {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Absolute or working-directory-relative path of the `.wasm`.
+    pub wasm_path: PathBuf,
+}
+
+impl ConnectorSource {
+    /// Reads a manifest file and resolves its component path.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a valid manifest.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let manifest: Manifest =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let wasm_path = dir.join(&manifest.component);
+        Ok(Self {
+            manifest,
+            wasm_path,
+        })
+    }
+
+    /// Every `*.toml` manifest in `dir`, sorted by file name.
+    ///
+    /// # Errors
+    /// The directory cannot be read; a bad manifest is returned as an `Err`
+    /// entry so the others still load.
+    pub fn scan_dir(dir: &Path) -> std::io::Result<Vec<Result<Self, String>>> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        Ok(paths.iter().map(|p| Self::from_file(p)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_applies_overrides() {
+        let m: Manifest = toml::from_str(
+            r#"
+            name = "dan_cu"
+            component = "x.wasm"
+            [upstream]
+            allowed_hosts = ["127.0.0.1:1"]
+            [config]
+            base_url = "http://127.0.0.1:1"
+            [limits]
+            memory_mib = 32
+            "#,
+        )
+        .expect("valid manifest");
+        let limits = Limits::default().with_overrides(&m.limits);
+        assert_eq!(limits.memory_bytes, 32 << 20);
+        assert_eq!(limits.call_timeout, Duration::from_secs(5));
+        assert_eq!(m.config["base_url"], "http://127.0.0.1:1");
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let e = toml::from_str::<Manifest>("name='a'\ncomponent='a.wasm'\nallowed='x'")
+            .expect_err("unknown key");
+        assert!(e.to_string().contains("allowed"), "{e}");
+    }
+}

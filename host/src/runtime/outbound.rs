@@ -1,0 +1,443 @@
+//! Outgoing HTTP for connectors. wasmtime-wasi-http's default sender connects
+//! wherever the guest asks and never consults socket checks, so the platform
+//! sends requests itself: only to `host:port` pairs in the connector's
+//! allowlist, only to addresses that pass the address policy after DNS
+//! resolution (so a name cannot be pointed at loopback or the private network),
+//! connecting to the checked address rather than resolving again, with
+//! timeouts and a cap on the response body.
+
+use bytes::Bytes;
+use http::uri::Scheme;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame};
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// One allowed destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AllowedHost {
+    host: String,
+    port: u16,
+    literal: Option<IpAddr>,
+}
+
+/// Where one connector may connect, and how.
+#[derive(Debug)]
+pub(crate) struct OutboundPolicy {
+    allowed: Vec<AllowedHost>,
+    allow_private: bool,
+    max_response_bytes: u64,
+    timeout: Duration,
+}
+
+impl OutboundPolicy {
+    /// Parses `host:port` entries.
+    ///
+    /// # Errors
+    /// Every entry that is not `host:port`.
+    pub(crate) fn new(
+        entries: &[String],
+        allow_private: bool,
+        max_response_bytes: u64,
+        timeout: Duration,
+    ) -> Result<Self, Vec<String>> {
+        let mut allowed = Vec::new();
+        let mut problems = Vec::new();
+        for e in entries {
+            match parse_host_port(e) {
+                Some((host, port)) => allowed.push(AllowedHost {
+                    literal: host.parse().ok(),
+                    host,
+                    port,
+                }),
+                None => problems.push(format!("allowed host {e:?} is not host:port")),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                allowed,
+                allow_private,
+                max_response_bytes,
+                timeout,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn find(&self, host: &str, port: u16) -> Option<&AllowedHost> {
+        self.allowed
+            .iter()
+            .find(|a| a.port == port && a.host.eq_ignore_ascii_case(host))
+    }
+}
+
+fn parse_host_port(s: &str) -> Option<(String, u16)> {
+    let (host, port) = s.trim().rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains(['/', '@', ' ']) {
+        return None;
+    }
+    Some((host.to_ascii_lowercase(), port.parse().ok()?))
+}
+
+/// A refused outgoing request, kept so the host can tell the consumer why the
+/// connector failed rather than relay the connector's guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Denial {
+    pub(crate) target: String,
+    pub(crate) reason: String,
+}
+
+/// Who the request is for; sent upstream so the provider can see who asks and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Forwarded {
+    pub(crate) request_id: String,
+    pub(crate) consumer: String,
+    pub(crate) purpose: String,
+}
+
+/// The `WasiHttpHooks` of one store.
+pub(crate) struct OutboundHooks {
+    policy: Arc<OutboundPolicy>,
+    denials: Arc<Mutex<Vec<Denial>>>,
+    forwarded: Option<Forwarded>,
+}
+
+impl OutboundHooks {
+    pub(crate) fn new(policy: Arc<OutboundPolicy>, forwarded: Option<Forwarded>) -> Self {
+        Self {
+            policy,
+            denials: Arc::default(),
+            forwarded,
+        }
+    }
+
+    /// The first refused request of this store, if any.
+    pub(crate) fn first_denial(&self) -> Option<Denial> {
+        lock(&self.denials).first().cloned()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> SendFuture {
+        let uri = request.uri().clone();
+        let Some(authority) = uri.authority() else {
+            return Box::new(async { Err(HttpError::HttpRequestUriInvalid) });
+        };
+        let https = uri.scheme() == Some(&Scheme::HTTPS);
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let target = format!("{host}:{port}");
+        let deny = |denials: &Arc<Mutex<Vec<Denial>>>, reason: &str| {
+            lock(denials).push(Denial {
+                target: target.clone(),
+                reason: reason.to_owned(),
+            });
+            Box::new(async { Err(HttpError::HttpRequestDenied) }) as SendFuture
+        };
+        let Some(allowed) = self.policy.find(&host, port).cloned() else {
+            return deny(
+                &self.denials,
+                "it is not among the connector's allowed upstream hosts",
+            );
+        };
+        if https {
+            return deny(
+                &self.denials,
+                "HTTPS upstreams are not supported by this platform build yet",
+            );
+        }
+        if let Some(f) = &self.forwarded {
+            set_forwarded_headers(request.headers_mut(), f);
+        }
+        let policy = self.policy.clone();
+        let denials = self.denials.clone();
+        Box::new(async move {
+            let addr = match resolve(&allowed, &policy).await {
+                Ok(addr) => addr,
+                Err(reason) => {
+                    lock(&denials).push(Denial { target, reason });
+                    return Err(HttpError::HttpRequestDenied);
+                }
+            };
+            send(addr, request, options, &policy).await
+        })
+    }
+}
+
+fn set_forwarded_headers(headers: &mut http::HeaderMap, f: &Forwarded) {
+    for (name, value) in [
+        ("x-lgsp-request-id", &f.request_id),
+        ("x-lgsp-consumer", &f.consumer),
+        ("x-lgsp-purpose", &f.purpose),
+    ] {
+        headers.remove(name);
+        // Purposes are free text; send them percent-encoded so any UTF-8 fits.
+        let encoded: String = value
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b" -._~.:/".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        if let Ok(v) = http::HeaderValue::from_str(&encoded) {
+            headers.insert(name, v);
+        }
+    }
+}
+
+/// The address to connect to, checked against the policy.
+async fn resolve(allowed: &AllowedHost, policy: &OutboundPolicy) -> Result<SocketAddr, String> {
+    if let Some(ip) = allowed.literal {
+        // An address the administrator wrote down is reached exactly.
+        return Ok(SocketAddr::new(ip, allowed.port));
+    }
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        policy.timeout,
+        tokio::net::lookup_host((allowed.host.as_str(), allowed.port)),
+    )
+    .await
+    .map_err(|_| "its DNS lookup timed out".to_owned())?
+    .map_err(|e| format!("its DNS lookup failed: {e}"))?
+    .collect();
+    let Some(first) = addrs.first().copied() else {
+        return Err("its name resolves to no address".into());
+    };
+    if !policy.allow_private {
+        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+            return Err(format!(
+                "its name resolves to {}, a loopback, private or reserved address",
+                bad.ip()
+            ));
+        }
+    }
+    Ok(first)
+}
+
+/// Whether an address is on the public internet (not loopback, private,
+/// link-local, shared, reserved, multicast or documentation space).
+pub(crate) fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let seg0 = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (seg0 & 0xfe00) == 0xfc00
+                || (seg0 & 0xffc0) == 0xfe80
+                || seg0 == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+async fn send(
+    addr: SocketAddr,
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+    policy: &OutboundPolicy,
+) -> Result<
+    (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ),
+    HttpError,
+> {
+    let pick = |o: Option<Duration>| o.unwrap_or(policy.timeout).min(policy.timeout);
+    let connect_timeout = pick(options.and_then(|o| o.connect_timeout));
+    let first_byte_timeout = pick(options.and_then(|o| o.first_byte_timeout));
+    let between_bytes_timeout = pick(options.and_then(|o| o.between_bytes_timeout));
+
+    let stream = tokio::time::timeout(connect_timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| HttpError::ConnectionTimeout)?
+        .map_err(|_| HttpError::ConnectionRefused)?;
+    let (mut sender, conn) = tokio::time::timeout(
+        connect_timeout,
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)),
+    )
+    .await
+    .map_err(|_| HttpError::ConnectionTimeout)?
+    .map_err(HttpError::from)?;
+    let conn = tokio::spawn(conn);
+
+    // The request arrives in absolute form; on a direct connection the
+    // request line carries only the path (the Host header names the host).
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
+
+    let response = tokio::time::timeout(first_byte_timeout, sender.send_request(request))
+        .await
+        .map_err(|_| HttpError::ConnectionReadTimeout)?
+        .map_err(HttpError::from)?;
+    let limit = policy.max_response_bytes;
+    let response = response.map(|incoming| {
+        LimitedBody {
+            inner: incoming,
+            remaining: limit,
+            idle: Box::pin(tokio::time::sleep(between_bytes_timeout)),
+            idle_timeout: between_bytes_timeout,
+        }
+        .boxed_unsync()
+    });
+    let io = async move {
+        match conn.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(HttpError::from(e)),
+            Err(_) => Err(HttpError::ConnectionTerminated),
+        }
+    };
+    Ok((response, Box::new(io)))
+}
+
+/// A response body with a size cap and an idle timeout.
+struct LimitedBody {
+    inner: hyper::body::Incoming,
+    remaining: u64,
+    idle: Pin<Box<tokio::time::Sleep>>,
+    idle_timeout: Duration,
+}
+
+impl Body for LimitedBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let len = data.len() as u64;
+                    if len > self.remaining {
+                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(None))));
+                    }
+                    self.remaining -= len;
+                }
+                let deadline = tokio::time::Instant::now() + self.idle_timeout;
+                self.idle.as_mut().reset(deadline);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.idle.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_addresses() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().expect("ip")), "{private}");
+        }
+        for public in ["8.8.8.8", "203.113.131.1", "2001:4860::8888"] {
+            assert!(is_public(public.parse().expect("ip")), "{public}");
+        }
+    }
+
+    #[test]
+    fn parses_allowlist_entries() {
+        let p = OutboundPolicy::new(
+            &[
+                "127.0.0.1:8701".into(),
+                "API.example.vn:443".into(),
+                "[::1]:80".into(),
+            ],
+            false,
+            1,
+            Duration::from_secs(1),
+        )
+        .expect("valid");
+        assert!(p.find("127.0.0.1", 8701).is_some());
+        assert!(p.find("api.example.vn", 443).is_some());
+        assert!(p.find("::1", 80).is_some_and(|h| h.literal.is_some()));
+        assert!(p.find("127.0.0.1", 8702).is_none());
+        let bad = OutboundPolicy::new(
+            &["nohostport".into(), "a:b".into()],
+            false,
+            1,
+            Duration::from_secs(1),
+        )
+        .expect_err("invalid");
+        assert_eq!(bad.len(), 2);
+    }
+}

@@ -1,0 +1,181 @@
+//! What a test or benchmark can see and steer in a simulated upstream: request
+//! counters and a request log, and injected faults (errors, rate limits, delays).
+//! None of this is visible to connectors, which only see the agency API.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const LOG_CAPACITY: usize = 10_000;
+
+/// One request the upstream received.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query string.
+    pub uri: String,
+    /// Milliseconds since the upstream started.
+    pub at_ms: u64,
+}
+
+/// A fault to answer the next matching requests with.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fault {
+    /// Status to answer with (e.g. 503, 429); `None` to only delay.
+    pub status: Option<u16>,
+    /// How many requests to affect.
+    pub count: u32,
+    /// `Retry-After` seconds to send with the error.
+    pub retry_after: Option<u32>,
+    /// Delay before answering, in milliseconds.
+    pub delay_ms: Option<u64>,
+}
+
+/// Counters, log and fault queue shared by every route of one upstream.
+#[derive(Debug)]
+pub struct Sim {
+    started: Instant,
+    requests: AtomicU64,
+    log: Mutex<VecDeque<LoggedRequest>>,
+    faults: Mutex<VecDeque<Fault>>,
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            requests: AtomicU64::new(0),
+            log: Mutex::new(VecDeque::new()),
+            faults: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatsSnapshot {
+    /// Agency-API requests received (faulted ones included).
+    pub requests: u64,
+    /// The most recent requests, oldest first.
+    pub log: Vec<LoggedRequest>,
+}
+
+impl Sim {
+    /// Agency-API requests received so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Counters and the recent request log.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            requests: self.requests(),
+            log: lock(&self.log).iter().cloned().collect(),
+        }
+    }
+
+    /// Clears counters, log and pending faults.
+    pub fn reset(&self) {
+        self.requests.store(0, Ordering::SeqCst);
+        lock(&self.log).clear();
+        lock(&self.faults).clear();
+    }
+
+    /// Queues a fault for the next `fault.count` requests.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.faults).push_back(fault);
+    }
+
+    fn record(&self, method: &str, uri: &str) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        let mut log = lock(&self.log);
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(LoggedRequest {
+            method: method.to_owned(),
+            uri: uri.to_owned(),
+            at_ms: self.started.elapsed().as_millis() as u64,
+        });
+    }
+
+    fn take_fault(&self) -> Option<Fault> {
+        let mut faults = lock(&self.faults);
+        let front = faults.front_mut()?;
+        let fault = front.clone();
+        front.count = front.count.saturating_sub(1);
+        if front.count == 0 {
+            faults.pop_front();
+        }
+        Some(fault)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding these locks cannot leave them inconsistent.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Middleware for the agency API: counts and logs, then applies a queued fault.
+pub(crate) async fn observe(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+    sim.record(req.method().as_str(), &req.uri().to_string());
+    if let Some(fault) = sim.take_fault() {
+        if let Some(ms) = fault.delay_ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        if let Some(status) = fault.status {
+            return fault_response(status, fault.retry_after);
+        }
+    }
+    next.run(req).await
+}
+
+fn fault_response(status: u16, retry_after: Option<u32>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let message = match status {
+        StatusCode::TOO_MANY_REQUESTS => "Vượt quá số lượng yêu cầu cho phép",
+        StatusCode::SERVICE_UNAVAILABLE => "Hệ thống đang bảo trì",
+        _ => "Lỗi hệ thống",
+    };
+    let body = serde_json::json!({ "maKetQua": "99", "thongDiep": message });
+    let mut response = (status, Json(body)).into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// Routes under `/_sim` for tests and benchmarks.
+pub(crate) fn routes(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/_sim/stats", routing::get(stats))
+        .route("/_sim/reset", routing::post(reset))
+        .route("/_sim/faults", routing::post(inject))
+        .with_state(sim)
+}
+
+async fn stats(State(sim): State<Arc<Sim>>) -> Json<StatsSnapshot> {
+    Json(sim.snapshot())
+}
+
+async fn reset(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn inject(State(sim): State<Arc<Sim>>, Json(fault): Json<Fault>) -> StatusCode {
+    sim.inject(fault);
+    StatusCode::NO_CONTENT
+}

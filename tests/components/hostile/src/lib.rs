@@ -1,0 +1,135 @@
+//! A connector that misbehaves on purpose, one table per kind of misbehaviour, so
+//! that the sandbox tests can prove each limit holds and that the next request
+//! still works. Never publish it.
+//!
+//! Tables (each with one `n BIGINT` column, listable without filters):
+//! `ok` (three rows), `empty`, `spin` (endless loop), `memory` (allocates without
+//! bound), `recursion` (unbounded recursion), `panic`, `big_output` (batches until
+//! the output cap), `tiny_batches` (one row per batch, many batches),
+//! `forbidden_http` (calls the configured `forbidden_url`).
+//! With configuration `mode = "spin-describe"`, `describe()` never returns.
+
+use lgsp_guest::{
+    BatchSource, Column, Connector, Description, Error, Health, RecordBatch, Result, ScanRequest,
+    Table, source,
+};
+
+/// The hostile test connector.
+pub struct Hostile;
+
+const TABLES: &[&str] = &[
+    "ok",
+    "empty",
+    "spin",
+    "memory",
+    "recursion",
+    "panic",
+    "big_output",
+    "tiny_batches",
+    "forbidden_http",
+];
+
+impl Connector for Hostile {
+    fn describe() -> Description {
+        if lgsp_guest::config("mode").as_deref() == Some("spin-describe") {
+            spin();
+        }
+        let mut d = Description::new(
+            "hostile",
+            env!("CARGO_PKG_VERSION"),
+            "Misbehaves on purpose",
+        );
+        for name in TABLES {
+            d = d.table(
+                Table::new(*name, "test table")
+                    .column(Column::int64("n", "a number"))
+                    .column(Column::text("payload", "filler")),
+            );
+        }
+        d
+    }
+
+    fn scan(request: ScanRequest) -> Result<Box<dyn BatchSource>> {
+        match request.table_name() {
+            "ok" => Ok(source::single(rows(&request, 0..3, 0)?)),
+            "empty" => Ok(source::empty()),
+            "spin" => spin(),
+            "memory" => grow_memory(),
+            "recursion" => Ok(source::single(rows(&request, 0..recurse(1) as i64, 0)?)),
+            "panic" => panic!("deliberate panic in the hostile connector"),
+            "big_output" => Ok(Box::new(Repeat {
+                batch: rows(&request, 0..1024, 1024)?,
+                left: u32::MAX,
+            })),
+            "tiny_batches" => Ok(Box::new(Repeat {
+                batch: rows(&request, 0..1, 0)?,
+                left: 5_000,
+            })),
+            "forbidden_http" => {
+                let url = lgsp_guest::required_config("forbidden_url")?;
+                let response = lgsp_guest::HttpClient::new(&url)?.get("/", &[])?;
+                Err(Error::internal(format!(
+                    "the forbidden request went through with HTTP {}",
+                    response.status()
+                )))
+            }
+            other => Err(Error::bad_request(format!("no table {other}"))),
+        }
+    }
+
+    fn health() -> Health {
+        Health::new()
+    }
+}
+
+fn rows(
+    request: &ScanRequest,
+    range: std::ops::Range<i64>,
+    payload_len: usize,
+) -> Result<RecordBatch> {
+    let filler = "x".repeat(payload_len);
+    let mut b = request.batch_builder(range.clone().count());
+    for n in range {
+        b.row(|r| {
+            r.set("n", n);
+            r.set("payload", filler.as_str());
+        });
+    }
+    b.finish()
+}
+
+fn spin() -> ! {
+    let mut i: u64 = 0;
+    loop {
+        i = std::hint::black_box(i.wrapping_add(1));
+    }
+}
+
+fn grow_memory() -> ! {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
+    }
+}
+
+fn recurse(depth: u64) -> u64 {
+    // black_box keeps the call from becoming a loop.
+    std::hint::black_box(recurse(std::hint::black_box(depth + 1))) + 1
+}
+
+struct Repeat {
+    batch: RecordBatch,
+    left: u32,
+}
+
+impl BatchSource for Repeat {
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        Ok(Some(self.batch.clone()))
+    }
+}
+
+lgsp_guest::export!(Hostile);
