@@ -9,7 +9,7 @@ use crate::request::ScanRequest;
 use crate::schema::Column;
 use crate::source::BatchSource;
 use crate::{Connector, Level, log};
-use arrow_array::RecordBatch;
+use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::SchemaRef;
 use std::cell::RefCell;
 
@@ -57,7 +57,8 @@ fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     if batch.schema() == *schema {
         return Ok(batch);
     }
-    RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(schema.clone(), batch.columns().to_vec(), &options)
         .map_err(|e| Error::internal(format!("a batch does not match the requested columns: {e}")))
 }
 

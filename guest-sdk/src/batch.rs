@@ -8,7 +8,7 @@ use arrow_array::builder::{
     ArrayBuilder, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
     Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::Schema;
 use std::sync::Arc;
 
@@ -268,7 +268,10 @@ impl BatchBuilder {
             .iter_mut()
             .map(ColumnBuilder::finish)
             .collect();
-        RecordBatch::try_new(self.schema, arrays)
+        // An explicit row count keeps `COUNT(*)`, which asks for no columns,
+        // working.
+        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
+        RecordBatch::try_new_with_options(self.schema, arrays, &options)
             .map_err(|e| Error::internal(format!("building batch: {e}")))
     }
 

@@ -17,7 +17,7 @@
 //! `docs/connector-guide.md` for a walk-through.
 //!
 //! # Examples
-//! ```ignore
+//! ```no_run
 //! use lgsp_guest::*;
 //!
 //! struct Hello;
@@ -38,6 +38,7 @@
 //! }
 //!
 //! lgsp_guest::export!(Hello);
+//! # fn main() {}
 //! ```
 
 #[doc(hidden)]

@@ -166,3 +166,84 @@ impl ScanRequest {
         self.filters = filters;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{eq_text, in_text, scan_request_with};
+    use crate::{Column, FilterOp, Table};
+
+    fn table() -> Table {
+        Table::new("t", "")
+            .column(Column::text("id", "").not_null())
+            .column(Column::text("xa", ""))
+            .access_path(&[("id", &[FilterOp::Eq, FilterOp::InList])])
+    }
+
+    #[test]
+    fn equal_values_intersect_several_filters() {
+        let req = scan_request_with(
+            &table(),
+            &["id"],
+            vec![
+                in_text("id", &["a", "b", "c", "b"]),
+                in_text("id", &["b", "c", "d"]),
+            ],
+            None,
+        );
+        assert_eq!(
+            req.text_values("id").ok().flatten(),
+            Some(vec!["b".to_owned(), "c".to_owned()])
+        );
+        assert_eq!(req.text_values("xa").ok().flatten(), None);
+    }
+
+    #[test]
+    fn text_value_wants_exactly_one() {
+        let one = scan_request_with(&table(), &["id"], vec![eq_text("xa", "00004")], None);
+        assert_eq!(
+            one.text_value("xa").ok().flatten().as_deref(),
+            Some("00004")
+        );
+        let two = scan_request_with(&table(), &["id"], vec![in_text("xa", &["1", "2"])], None);
+        let e = two.text_value("xa").expect_err("two values");
+        assert_eq!(e.kind(), crate::ErrorKind::BadRequest);
+        assert!(e.message().contains("one value"), "{e}");
+    }
+
+    #[test]
+    fn batch_builder_reports_type_and_null_mistakes() {
+        let req = scan_request_with(&table(), &["id", "xa"], vec![], None);
+        let mut b = req.batch_builder(2);
+        b.row(|r| r.set("id", 5i64));
+        let e = b.finish().expect_err("wrong type");
+        assert!(e.message().contains("column id"), "{e}");
+
+        let mut b = req.batch_builder(2);
+        b.row(|r| r.set("xa", "x"));
+        let e = b.finish().expect_err("missing non-null");
+        assert!(e.message().contains("not nullable"), "{e}");
+
+        let mut b = req.batch_builder(2);
+        b.row(|r| {
+            r.set("xa", "y");
+            r.set("id", "1");
+        });
+        b.row(|r| r.set("id", "2"));
+        let batch = b.finish().expect("valid");
+        assert_eq!(batch.num_rows(), 2);
+        assert_eq!(batch.column(1).null_count(), 1);
+    }
+
+    #[test]
+    fn zero_columns_keep_the_row_count() {
+        let req = scan_request_with(&table(), &[], vec![], None);
+        let mut b = req.batch_builder(3);
+        for _ in 0..3 {
+            b.row(|_| {});
+        }
+        let batch = b.finish().expect("valid");
+        assert_eq!((batch.num_columns(), batch.num_rows()), (0, 3));
+        let bytes = crate::batch::encode_ipc(&batch).expect("encodes");
+        assert!(!bytes.is_empty());
+    }
+}

@@ -126,13 +126,19 @@ pub async fn start(
         match result {
             Ok(c) => {
                 let name = c.info().name.clone();
-                if snapshot.connectors.contains_key(&name) {
-                    snapshot.failures.push(LoadFailure {
-                        error: format!("a second connector is called {name}; kept the first"),
-                        name,
-                    });
-                } else {
-                    snapshot.connectors.insert(name, Arc::new(c));
+                match snapshot.connectors.entry(name) {
+                    std::collections::btree_map::Entry::Occupied(e) => {
+                        snapshot.failures.push(LoadFailure {
+                            error: format!(
+                                "a second connector is called {}; kept the first",
+                                e.key()
+                            ),
+                            name: e.key().clone(),
+                        });
+                    }
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(Arc::new(c));
+                    }
                 }
             }
             Err(failure) => {

@@ -25,6 +25,10 @@ pub struct LoggedRequest {
     pub uri: String,
     /// Milliseconds since the upstream started.
     pub at_ms: u64,
+    /// The platform request this call serves (`x-lgsp-request-id`), if sent.
+    pub lgsp_request_id: Option<String>,
+    /// The consumer agency named in `x-lgsp-consumer`, if sent.
+    pub lgsp_consumer: Option<String>,
 }
 
 /// A fault to answer the next matching requests with.
@@ -39,6 +43,10 @@ pub struct Fault {
     pub retry_after: Option<u32>,
     /// Delay before answering, in milliseconds.
     pub delay_ms: Option<u64>,
+    /// Only requests whose path and query contain this text are affected
+    /// (lets tests that share an upstream inject faults without disturbing
+    /// each other).
+    pub uri_contains: Option<String>,
 }
 
 /// Counters, log and fault queue shared by every route of one upstream.
@@ -76,6 +84,15 @@ impl Sim {
         self.requests.load(Ordering::SeqCst)
     }
 
+    /// The logged requests made on behalf of one platform request.
+    pub fn requests_for(&self, lgsp_request_id: &str) -> Vec<LoggedRequest> {
+        lock(&self.log)
+            .iter()
+            .filter(|r| r.lgsp_request_id.as_deref() == Some(lgsp_request_id))
+            .cloned()
+            .collect()
+    }
+
     /// Counters and the recent request log.
     pub fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
@@ -96,8 +113,14 @@ impl Sim {
         lock(&self.faults).push_back(fault);
     }
 
-    fn record(&self, method: &str, uri: &str) {
+    fn record(&self, method: &str, uri: &str, headers: &axum::http::HeaderMap) {
         self.requests.fetch_add(1, Ordering::SeqCst);
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let mut log = lock(&self.log);
         if log.len() == LOG_CAPACITY {
             log.pop_front();
@@ -106,16 +129,23 @@ impl Sim {
             method: method.to_owned(),
             uri: uri.to_owned(),
             at_ms: self.started.elapsed().as_millis() as u64,
+            lgsp_request_id: header("x-lgsp-request-id"),
+            lgsp_consumer: header("x-lgsp-consumer"),
         });
     }
 
-    fn take_fault(&self) -> Option<Fault> {
+    fn take_fault(&self, uri: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);
-        let front = faults.front_mut()?;
-        let fault = front.clone();
-        front.count = front.count.saturating_sub(1);
-        if front.count == 0 {
-            faults.pop_front();
+        let index = faults.iter().position(|f| {
+            f.uri_contains
+                .as_deref()
+                .is_none_or(|needle| uri.contains(needle))
+        })?;
+        let entry = &mut faults[index];
+        let fault = entry.clone();
+        entry.count = entry.count.saturating_sub(1);
+        if entry.count == 0 {
+            faults.remove(index);
         }
         Some(fault)
     }
@@ -128,8 +158,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Middleware for the agency API: counts and logs, then applies a queued fault.
 pub(crate) async fn observe(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
-    sim.record(req.method().as_str(), &req.uri().to_string());
-    if let Some(fault) = sim.take_fault() {
+    let uri = req.uri().to_string();
+    sim.record(req.method().as_str(), &uri, req.headers());
+    if let Some(fault) = sim.take_fault(&uri) {
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }

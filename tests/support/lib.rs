@@ -1,1 +1,197 @@
-//! x
+//! Shared set-up for the end-to-end tests and the benchmark: the built WASM
+//! components, a simulated upstream over a synthetic world, and a real platform
+//! server on loopback.
+
+use lgsp_host::runtime::{ConnectorSource, LimitOverrides, Manifest, UpstreamPolicy};
+use lgsp_sample_upstream::{RunningUpstream, UpstreamConfig, World, WorldConfig};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// API key of the simulated population database in tests.
+pub const API_KEY: &str = "test-dan-cu-key";
+
+/// Directory with the built components (`scripts/build-wasm.sh`).
+///
+/// # Panics
+/// When a component is missing: the tests cannot run without them, and must
+/// not pass by skipping.
+pub fn wasm_dir() -> PathBuf {
+    let dir = std::env::var_os("LGSP_WASM_DIR").map_or_else(
+        || target_dir().join("wasm32-wasip2").join("wasm"),
+        PathBuf::from,
+    );
+    for name in ["lgsp_connector_dan_cu.wasm", "lgsp_test_hostile.wasm"] {
+        assert!(
+            dir.join(name).exists(),
+            "{} is missing: build the components with scripts/build-wasm.sh (or set LGSP_WASM_DIR)",
+            dir.join(name).display()
+        );
+    }
+    dir
+}
+
+/// The official 2025 commune list, when the shared data folder is present
+/// (tests always have it; benchmarks fall back to synthetic communes).
+pub fn official_communes() -> Option<Vec<lgsp_catalogs::Commune>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/dvhc/1027_CTK-CSCL.md"
+    );
+    let text = std::fs::read_to_string(path).ok()?;
+    lgsp_catalogs::parse_gso_communes(&text).ok()
+}
+
+/// The manifest of the population connector pointing at `upstream`.
+pub fn dan_cu_source(upstream: &RunningUpstream) -> ConnectorSource {
+    ConnectorSource {
+        manifest: Manifest {
+            name: "dan_cu".into(),
+            component: "lgsp_connector_dan_cu.wasm".into(),
+            upstream: UpstreamPolicy {
+                allowed_hosts: vec![upstream.addr().to_string()],
+                allow_private_addresses: false,
+            },
+            config: [
+                ("base_url".to_owned(), upstream.base_url()),
+                ("api_key".to_owned(), API_KEY.to_owned()),
+                ("timeout_ms".to_owned(), "3000".to_owned()),
+            ]
+            .into(),
+            limits: LimitOverrides::default(),
+        },
+        wasm_path: wasm_dir().join("lgsp_connector_dan_cu.wasm"),
+    }
+}
+
+/// Limits of the hostile connector in tests: tight, so breaches are quick.
+pub fn hostile_limits() -> LimitOverrides {
+    LimitOverrides {
+        call_timeout_ms: Some(1_000),
+        memory_mib: Some(32),
+        max_output_mib: Some(4),
+        max_response_mib: Some(1),
+    }
+}
+
+/// The manifest of the hostile test connector. Its allowlist holds the
+/// upstream's port under the name `localhost`, which resolves to loopback and
+/// must therefore be refused.
+pub fn hostile_source(upstream: &RunningUpstream) -> ConnectorSource {
+    let port = upstream.addr().port();
+    ConnectorSource {
+        manifest: Manifest {
+            name: "hostile".into(),
+            component: "lgsp_test_hostile.wasm".into(),
+            upstream: UpstreamPolicy {
+                allowed_hosts: vec![format!("localhost:{port}")],
+                allow_private_addresses: false,
+            },
+            config: [
+                ("forbidden_url".to_owned(), upstream.base_url()),
+                (
+                    "private_name_url".to_owned(),
+                    format!("http://localhost:{port}"),
+                ),
+            ]
+            .into(),
+            limits: hostile_limits(),
+        },
+        wasm_path: wasm_dir().join("lgsp_test_hostile.wasm"),
+    }
+}
+
+/// A platform with its upstream and world, running on its own thread so that
+/// every test (each on its own tokio runtime) can use it over HTTP.
+#[derive(Debug)]
+pub struct Platform {
+    /// `http://127.0.0.1:port` of the platform.
+    pub url: String,
+    /// The simulated upstream (counters, log, faults).
+    pub upstream: Arc<RunningUpstream>,
+    /// The synthetic world behind the upstream.
+    pub world: Arc<World>,
+}
+
+impl Platform {
+    /// Starts a platform on a background thread with its own runtime.
+    ///
+    /// # Panics
+    /// When it cannot start; the tests cannot run without it.
+    pub fn start(citizens: usize, communes: Option<Vec<lgsp_catalogs::Commune>>) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("lgsp-test-platform".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(4)
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                rt.block_on(async move {
+                    let world = Arc::new(World::generate(&WorldConfig {
+                        seed: 7,
+                        citizens,
+                        communes,
+                    }));
+                    let upstream = Arc::new(
+                        lgsp_sample_upstream::serve(
+                            world.clone(),
+                            &UpstreamConfig {
+                                api_key: API_KEY.into(),
+                                ..UpstreamConfig::default()
+                            },
+                        )
+                        .await
+                        .expect("upstream starts"),
+                    );
+                    let config = lgsp_host::Config {
+                        listen: Some("127.0.0.1:0".parse().expect("address")),
+                        data_dir: Some(data_dir()),
+                        max_instances: Some(64),
+                        ..lgsp_host::Config::default()
+                    };
+                    let sources = vec![Ok(dan_cu_source(&upstream)), Ok(hostile_source(&upstream))];
+                    let server = lgsp_host::start(&config, sources)
+                        .await
+                        .expect("platform starts");
+                    let failures = server.registry().snapshot().failures.clone();
+                    assert!(
+                        failures.is_empty(),
+                        "connectors failed to load: {failures:?}"
+                    );
+                    tx.send(Platform {
+                        url: server.base_url(),
+                        upstream,
+                        world,
+                    })
+                    .expect("test thread waits");
+                    // Serve until the test process exits.
+                    std::future::pending::<()>().await;
+                    drop(server);
+                });
+            })
+            .expect("platform thread");
+        rx.recv().expect("platform started")
+    }
+}
+
+/// The platform most tests share: 30,000 citizens on the official commune list.
+pub fn shared() -> &'static Platform {
+    static PLATFORM: OnceLock<Platform> = OnceLock::new();
+    PLATFORM.get_or_init(|| Platform::start(30_000, official_communes()))
+}
+
+/// Cargo's target directory: test and bench executables live in
+/// `<target>/<profile>/deps`.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.ancestors()
+        .nth(3)
+        .expect("test executable sits in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Where test servers cache compiled components.
+pub fn data_dir() -> PathBuf {
+    target_dir().join("lgsp-test-data")
+}

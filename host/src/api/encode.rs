@@ -89,6 +89,9 @@ pub(crate) fn stream_response(
         stage: Stage::Start,
         rows: 0,
         arrow: None,
+        // The body is produced after the handler returns, outside the
+        // request's task-local scope; keep the id for a late error.
+        request_id: super::error::REQUEST_ID.try_with(Clone::clone).ok(),
     };
     let body = futures::stream::unfold(encoder, |mut enc| async move {
         let chunk = enc.step().await?;
@@ -117,6 +120,7 @@ struct Encoder {
     stage: Stage,
     rows: u64,
     arrow: Option<StreamWriter<Vec<u8>>>,
+    request_id: Option<String>,
 }
 
 impl Encoder {
@@ -246,7 +250,9 @@ impl Encoder {
     fn epilogue(&mut self, error: Option<QueryError>) -> Result<Bytes, io::Error> {
         let error_json = || {
             error.clone().map(|e| {
-                serde_json::to_string(&ApiError::from(e).body()).unwrap_or_else(|_| "{}".into())
+                let mut body = ApiError::from(e).body();
+                body.request_id.clone_from(&self.request_id);
+                serde_json::to_string(&body).unwrap_or_else(|_| "{}".into())
             })
         };
         match self.format {

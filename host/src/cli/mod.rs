@@ -36,12 +36,14 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run SQL against a running platform and print the result.
     Query(QueryArgs),
+    /// Print the OpenAPI document of the HTTP API (JSON).
+    Openapi,
 }
 
 impl Cli {
     /// Whether this command prints results that logs would clutter.
     pub fn is_client(&self) -> bool {
-        matches!(self.command, Command::Query(_))
+        matches!(self.command, Command::Query(_) | Command::Openapi)
     }
 }
 
@@ -67,5 +69,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(args).await,
         Command::Query(args) => query::run(args).await,
+        Command::Openapi => {
+            use utoipa::OpenApi;
+            println!("{}", crate::api::ApiDoc::openapi().to_pretty_json()?);
+            Ok(())
+        }
     }
 }

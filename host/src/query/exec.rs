@@ -125,7 +125,10 @@ impl ExecutionPlan for ConnectorScanExec {
                     match connector.scan(request, &ctx).await {
                         Ok(scan) => Box::new(scan),
                         Err(e) => {
-                            return Some((Err(DataFusionError::External(Box::new(e))), State::Done));
+                            return Some((
+                                Err(DataFusionError::External(Box::new(e))),
+                                State::Done,
+                            ));
                         }
                     }
                 }

@@ -238,13 +238,14 @@ async fn resolve(allowed: &AllowedHost, policy: &OutboundPolicy) -> Result<Socke
     let Some(first) = addrs.first().copied() else {
         return Err("its name resolves to no address".into());
     };
-    if !policy.allow_private {
-        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(format!(
-                "its name resolves to {}, a loopback, private or reserved address",
-                bad.ip()
-            ));
-        }
+    if let Some(bad) = addrs
+        .iter()
+        .find(|a| !policy.allow_private && !is_public(a.ip()))
+    {
+        return Err(format!(
+            "its name resolves to {}, a loopback, private or reserved address",
+            bad.ip()
+        ));
     }
     Ok(first)
 }

@@ -6,7 +6,11 @@
 //! `ok` (three rows), `empty`, `spin` (endless loop), `memory` (allocates without
 //! bound), `recursion` (unbounded recursion), `panic`, `big_output` (batches until
 //! the output cap), `tiny_batches` (one row per batch, many batches),
-//! `forbidden_http` (calls the configured `forbidden_url`).
+//! `forbidden_http` (calls the configured `forbidden_url`, a host not on the
+//! allowlist), `private_name_http` (calls `private_name_url`, an allowlisted
+//! name that resolves to loopback).
+//! `counter` returns how many scans this instance has served, so a test can
+//! see that every request gets a fresh instance.
 //! With configuration `mode = "spin-describe"`, `describe()` never returns.
 
 use lgsp_guest::{
@@ -16,6 +20,9 @@ use lgsp_guest::{
 
 /// The hostile test connector.
 pub struct Hostile;
+
+/// Scans served by this instance; state that must not survive a request.
+static SCANS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
 const TABLES: &[&str] = &[
     "ok",
@@ -27,6 +34,8 @@ const TABLES: &[&str] = &[
     "big_output",
     "tiny_batches",
     "forbidden_http",
+    "private_name_http",
+    "counter",
 ];
 
 impl Connector for Hostile {
@@ -52,6 +61,10 @@ impl Connector for Hostile {
     fn scan(request: ScanRequest) -> Result<Box<dyn BatchSource>> {
         match request.table_name() {
             "ok" => Ok(source::single(rows(&request, 0..3, 0)?)),
+            "counter" => {
+                let served = SCANS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                Ok(source::single(rows(&request, served..served + 1, 0)?))
+            }
             "empty" => Ok(source::empty()),
             "spin" => spin(),
             "memory" => grow_memory(),
@@ -65,8 +78,13 @@ impl Connector for Hostile {
                 batch: rows(&request, 0..1, 0)?,
                 left: 5_000,
             })),
-            "forbidden_http" => {
-                let url = lgsp_guest::required_config("forbidden_url")?;
+            "forbidden_http" | "private_name_http" => {
+                let key = if request.table_name() == "forbidden_http" {
+                    "forbidden_url"
+                } else {
+                    "private_name_url"
+                };
+                let url = lgsp_guest::required_config(key)?;
                 let response = lgsp_guest::HttpClient::new(&url)?.get("/", &[])?;
                 Err(Error::internal(format!(
                     "the forbidden request went through with HTTP {}",
@@ -113,8 +131,12 @@ fn grow_memory() -> ! {
 }
 
 fn recurse(depth: u64) -> u64 {
-    // black_box keeps the call from becoming a loop.
-    std::hint::black_box(recurse(std::hint::black_box(depth + 1))) + 1
+    // Never true; black_box keeps the compiler from seeing that or turning
+    // the recursion into a loop.
+    if std::hint::black_box(depth) == u64::MAX {
+        return 0;
+    }
+    std::hint::black_box(recurse(depth + 1)) + 1
 }
 
 struct Repeat {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: builds the WASM components, then runs every test (unit,
+# doc and end-to-end) and the lints. Used as is by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/build-wasm.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace

@@ -1,0 +1,110 @@
+//! Helpers shared by the end-to-end tests.
+
+use lgsp_sample_upstream::LoggedRequest;
+use lgsp_tests::{Platform, shared};
+use serde_json::Value;
+
+/// An answer from `POST /v1/query`.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) request_id: String,
+}
+
+impl Answer {
+    /// The rows of a successful JSON answer.
+    pub(crate) fn rows(&self) -> &Vec<Value> {
+        self.body["rows"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no rows in {}", self.body))
+    }
+
+    /// The error code of a failed answer.
+    pub(crate) fn code(&self) -> &str {
+        self.body["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body))
+    }
+
+    /// The error message of a failed answer.
+    pub(crate) fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or("")
+    }
+
+    /// Upstream calls made for this request.
+    pub(crate) fn upstream_calls(&self) -> Vec<LoggedRequest> {
+        shared().upstream.sim().requests_for(&self.request_id)
+    }
+}
+
+pub(crate) fn platform() -> &'static Platform {
+    shared()
+}
+
+pub(crate) fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Runs `sql` and reads the JSON answer.
+pub(crate) async fn query(sql: &str) -> Answer {
+    query_with(sql, "application/json").await
+}
+
+/// Runs `sql` asking for `accept`, and reads a JSON body when there is one.
+pub(crate) async fn query_with(sql: &str, accept: &str) -> Answer {
+    let response = client()
+        .post(format!("{}/v1/query", platform().url))
+        .header("accept", accept)
+        .header("x-purpose", "kiểm thử tự động")
+        .json(&serde_json::json!({ "sql": sql }))
+        .send()
+        .await
+        .expect("platform answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("every response has x-request-id")
+        .to_owned();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        headers,
+        body,
+        request_id,
+    }
+}
+
+/// A commune with at least `min` residents in the shared world.
+pub(crate) fn commune_with_at_least(min: usize) -> (String, usize) {
+    platform()
+        .world
+        .communes_by_population()
+        .into_iter()
+        .find(|(_, n)| *n >= min)
+        .unwrap_or_else(|| panic!("no commune with {min} residents"))
+}
+
+/// The commune ranked `rank` by population: tests that inject faults each use
+/// their own, so that faults scoped to it disturb no other test.
+pub(crate) fn commune_ranked(rank: usize) -> (String, usize) {
+    platform().world.communes_by_population()[rank].clone()
+}
+
+/// Queues a fault on the shared upstream for requests whose URI contains `uri_contains`.
+pub(crate) fn inject(status: u16, count: u32, retry_after: Option<u32>, uri_contains: &str) {
+    platform()
+        .upstream
+        .sim()
+        .inject(lgsp_sample_upstream::Fault {
+            status: Some(status),
+            count,
+            retry_after,
+            delay_ms: None,
+            uri_contains: Some(uri_contains.to_owned()),
+        });
+}
