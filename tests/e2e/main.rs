@@ -5,6 +5,7 @@ mod api;
 mod common;
 mod formats;
 mod listing;
+mod loading;
 mod lookup;
 mod read_only;
 mod sandbox;

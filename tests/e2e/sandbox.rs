@@ -206,3 +206,21 @@ async fn compiled_components_are_cached_on_disk() {
         dir.display()
     );
 }
+
+async fn probe(table: &str) -> String {
+    let a = query(&format!("SELECT payload FROM hostile.{table}")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.rows()[0]["payload"].as_str().unwrap_or("").to_owned()
+}
+
+#[tokio::test]
+async fn a_connector_sees_no_files_no_environment_and_no_sockets() {
+    let fs = probe("probe_fs").await;
+    assert!(fs.starts_with("error:"), "file read was allowed: {fs}");
+    assert_eq!(probe("probe_env").await, "0 variables, 0 arguments");
+    let socket = probe("probe_socket").await;
+    assert!(
+        socket.starts_with("error:"),
+        "a socket was opened: {socket}"
+    );
+}

@@ -66,3 +66,35 @@ async fn a_failure_after_rows_were_sent_ends_the_json_with_the_error() {
     assert_eq!(a.body["error"]["code"], "upstream_unavailable");
     assert_eq!(a.body["error"]["request_id"], a.request_id.as_str());
 }
+
+#[tokio::test]
+async fn a_slow_upstream_is_an_upstream_timeout() {
+    let (xa, _) = crate::common::commune_ranked(23);
+    crate::common::platform()
+        .upstream
+        .sim()
+        .inject(lgsp_sample_upstream::Fault {
+            status: None,
+            count: 1,
+            retry_after: None,
+            delay_ms: Some(4_000),
+            uri_contains: Some(format!("maXa={xa}")),
+        });
+    // The connector's HTTP timeout is 3 s (its manifest), under its 5 s deadline.
+    let a = query(&format!(
+        "SELECT ho_ten FROM dan_cu.cong_dan WHERE ma_xa = '{xa}'"
+    ))
+    .await;
+    assert_eq!(a.status, 504, "{}", a.body);
+    assert_eq!(a.code(), "upstream_timeout");
+    assert!(
+        a.message().contains("did not answer in time"),
+        "{}",
+        a.message()
+    );
+    let b = query(&format!(
+        "SELECT ho_ten FROM dan_cu.cong_dan WHERE ma_xa = '{xa}'"
+    ))
+    .await;
+    assert_eq!(b.status, 200, "{}", b.body);
+}

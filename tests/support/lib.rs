@@ -110,14 +110,38 @@ pub struct Platform {
     pub upstream: Arc<RunningUpstream>,
     /// The synthetic world behind the upstream.
     pub world: Arc<World>,
+    /// Connectors that failed to load.
+    pub load_failures: Vec<lgsp_host::runtime::LoadFailure>,
 }
 
 impl Platform {
-    /// Starts a platform on a background thread with its own runtime.
+    /// Starts a platform serving the population and hostile connectors, on a
+    /// background thread with its own runtime.
     ///
     /// # Panics
     /// When it cannot start; the tests cannot run without it.
     pub fn start(citizens: usize, communes: Option<Vec<lgsp_catalogs::Commune>>) -> Self {
+        let config = lgsp_host::Config {
+            max_instances: Some(64),
+            ..lgsp_host::Config::default()
+        };
+        Self::start_with(citizens, communes, config, |upstream| {
+            vec![Ok(dan_cu_source(upstream)), Ok(hostile_source(upstream))]
+        })
+    }
+
+    /// Starts a platform with `config` (listen address and data directory are
+    /// filled in) and the connectors `sources` gives for the upstream. Load
+    /// failures are allowed here; see `/v1/health/services`.
+    ///
+    /// # Panics
+    /// When it cannot start.
+    pub fn start_with(
+        citizens: usize,
+        communes: Option<Vec<lgsp_catalogs::Commune>>,
+        config: lgsp_host::Config,
+        sources: fn(&RunningUpstream) -> Vec<Result<ConnectorSource, String>>,
+    ) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("lgsp-test-platform".into())
@@ -147,20 +171,14 @@ impl Platform {
                     let config = lgsp_host::Config {
                         listen: Some("127.0.0.1:0".parse().expect("address")),
                         data_dir: Some(data_dir()),
-                        max_instances: Some(64),
-                        ..lgsp_host::Config::default()
+                        ..config
                     };
-                    let sources = vec![Ok(dan_cu_source(&upstream)), Ok(hostile_source(&upstream))];
-                    let server = lgsp_host::start(&config, sources)
+                    let server = lgsp_host::start(&config, sources(&upstream))
                         .await
                         .expect("platform starts");
-                    let failures = server.registry().snapshot().failures.clone();
-                    assert!(
-                        failures.is_empty(),
-                        "connectors failed to load: {failures:?}"
-                    );
                     tx.send(Platform {
                         url: server.base_url(),
+                        load_failures: server.registry().snapshot().failures.clone(),
                         upstream,
                         world,
                     })
@@ -176,9 +194,20 @@ impl Platform {
 }
 
 /// The platform most tests share: 30,000 citizens on the official commune list.
+///
+/// # Panics
+/// When a connector fails to load.
 pub fn shared() -> &'static Platform {
     static PLATFORM: OnceLock<Platform> = OnceLock::new();
-    PLATFORM.get_or_init(|| Platform::start(30_000, official_communes()))
+    PLATFORM.get_or_init(|| {
+        let platform = Platform::start(30_000, official_communes());
+        assert!(
+            platform.load_failures.is_empty(),
+            "connectors failed to load: {:?}",
+            platform.load_failures
+        );
+        platform
+    })
 }
 
 /// Cargo's target directory: test and bench executables live in

@@ -9,6 +9,10 @@
 //! `forbidden_http` (calls the configured `forbidden_url`, a host not on the
 //! allowlist), `private_name_http` (calls `private_name_url`, an allowlisted
 //! name that resolves to loopback).
+//! `probe_fs`, `probe_env` and `probe_socket` try to read a file, list the
+//! environment and open a TCP socket, and report what happened in `payload`.
+//! `numbers` returns `LIMIT` rows (100,000 without one) in batches of 8,192, to
+//! measure the per-row cost of crossing the sandbox.
 //! `counter` returns how many scans this instance has served, so a test can
 //! see that every request gets a fresh instance.
 //! With configuration `mode = "spin-describe"`, `describe()` never returns.
@@ -36,6 +40,10 @@ const TABLES: &[&str] = &[
     "forbidden_http",
     "private_name_http",
     "counter",
+    "probe_fs",
+    "probe_env",
+    "probe_socket",
+    "numbers",
 ];
 
 impl Connector for Hostile {
@@ -61,6 +69,38 @@ impl Connector for Hostile {
     fn scan(request: ScanRequest) -> Result<Box<dyn BatchSource>> {
         match request.table_name() {
             "ok" => Ok(source::single(rows(&request, 0..3, 0)?)),
+            "probe_fs" => probe(
+                &request,
+                match std::fs::read("/etc/passwd") {
+                    Ok(bytes) => format!("read {} bytes", bytes.len()),
+                    Err(e) => format!("error: {e}"),
+                },
+            ),
+            "probe_env" => probe(
+                &request,
+                format!(
+                    "{} variables, {} arguments",
+                    std::env::vars_os().count(),
+                    std::env::args_os().count()
+                ),
+            ),
+            "probe_socket" => {
+                let target =
+                    lgsp_guest::config("socket_target").unwrap_or_else(|| "127.0.0.1:80".into());
+                probe(
+                    &request,
+                    match std::net::TcpStream::connect(target.as_str()) {
+                        Ok(_) => format!("connected to {target}"),
+                        Err(e) => format!("error: {e}"),
+                    },
+                )
+            }
+            "numbers" => Ok(Box::new(Numbers {
+                request,
+                next: 0,
+                end: 0,
+                started: false,
+            })),
             "counter" => {
                 let served = SCANS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 Ok(source::single(rows(&request, served..served + 1, 0)?))
@@ -114,6 +154,42 @@ fn rows(
         });
     }
     b.finish()
+}
+
+fn probe(request: &ScanRequest, outcome: String) -> Result<Box<dyn BatchSource>> {
+    let mut b = request.batch_builder(1);
+    b.row(|r| {
+        r.set("n", 0i64);
+        r.set("payload", outcome.as_str());
+    });
+    Ok(source::single(b.finish()?))
+}
+
+/// Rows `0..limit` in batches of 8,192.
+struct Numbers {
+    request: ScanRequest,
+    next: i64,
+    end: i64,
+    started: bool,
+}
+
+impl BatchSource for Numbers {
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        if !self.started {
+            self.started = true;
+            self.end = self
+                .request
+                .limit()
+                .map_or(100_000, |l| l.min(i64::MAX as u64) as i64);
+        }
+        if self.next >= self.end {
+            return Ok(None);
+        }
+        let upto = (self.next + 8192).min(self.end);
+        let batch = rows(&self.request, self.next..upto, 8)?;
+        self.next = upto;
+        Ok(Some(batch))
+    }
 }
 
 fn spin() -> ! {
