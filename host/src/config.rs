@@ -31,6 +31,9 @@ pub struct Config {
     /// Memory one SQL query may use, in MiB [default: 256].
     #[arg(long, env = "LGSP_QUERY_MEMORY_MIB")]
     pub query_memory_mib: Option<u64>,
+    /// Parallelism inside one SQL query [default: 1].
+    #[arg(long, env = "LGSP_QUERY_PARTITIONS")]
+    pub query_partitions: Option<usize>,
     /// Connector instances alive at once [default: 128].
     #[arg(long, env = "LGSP_MAX_INSTANCES")]
     pub max_instances: Option<u32>,
@@ -102,6 +105,7 @@ impl Config {
             data_dir,
             query_timeout_secs,
             query_memory_mib,
+            query_partitions,
             max_instances,
             call_timeout_ms,
             connector_memory_mib,

@@ -161,6 +161,13 @@ pub async fn start(
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
+    // Results stream as several chunks; without TCP_NODELAY, Nagle's
+    // algorithm holds each small chunk back until the previous one is acked.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {

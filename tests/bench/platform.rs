@@ -9,6 +9,10 @@
 //! (b) point lookup through `POST /v1/query` vs the upstream directly;
 //! (c) commune listing of >= 10,000 rows through SQL vs the upstream's raw JSON.
 
+// The same allocator as the `lgsp` binary, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use lgsp_host::runtime::{CallContext, LoadedConnector, Runtime, RuntimeSettings, ScanRequest};
 use lgsp_tests::{API_KEY, Platform};
 use std::sync::Arc;
@@ -20,10 +24,24 @@ fn main() {
     let seconds = env_or("LGSP_BENCH_SECONDS", 5) as u64;
     print_machine();
     let started = Instant::now();
-    let platform = Platform::start(citizens, lgsp_tests::official_communes());
+    let partitions = std::env::var("LGSP_BENCH_PARTITIONS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let config = lgsp_host::Config {
+        max_instances: Some(64),
+        query_partitions: partitions,
+        ..lgsp_host::Config::default()
+    };
+    let platform = Platform::start_with(citizens, lgsp_tests::official_communes(), config, |u| {
+        vec![
+            Ok(lgsp_tests::dan_cu_source(u)),
+            Ok(lgsp_tests::hostile_source(u)),
+        ]
+    });
     println!(
-        "world: {citizens} citizens, platform up in {:.1?}\n",
-        started.elapsed()
+        "world: {citizens} citizens, platform up in {:.1?}, query partitions {}\n",
+        started.elapsed(),
+        partitions.unwrap_or(1)
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -99,9 +117,14 @@ async fn call_overhead() {
     )
     .await
     .expect("upstream");
+    // The hostile test component doubles as a well-behaved one here; its
+    // tight test limits would cap the per-row measurement.
+    let mut source = lgsp_tests::hostile_source(&upstream_stub);
+    source.manifest.limits.max_output_mib = Some(512);
+    source.manifest.limits.call_timeout_ms = Some(10_000);
     let hostile = Arc::new(
         runtime
-            .load(&lgsp_tests::hostile_source(&upstream_stub))
+            .load(&source)
             .await
             .expect("hostile connector loads"),
     );
@@ -136,8 +159,105 @@ async fn call_overhead() {
         us(empty.mean)
     );
     println!(
-        "    target ≤ 50 µs p50 (Spin no-op with pooling): empty scan is {:.2}× the target\n",
+        "    target ≤ 50 µs p50 (Spin no-op with pooling): empty scan is {:.2}× the target",
         us(empty.p50) / 50.0
+    );
+    boundary_costs(&hostile, &ctx).await;
+    query_layer(hostile.clone()).await;
+}
+
+/// The SQL layer alone, in process: session, parse, plan, execute, drain.
+async fn query_layer(hostile: Arc<LoadedConnector>) {
+    use lgsp_host::query::{QueryService, QuerySettings};
+    use lgsp_host::runtime::{Registry, Snapshot};
+    let registry = Arc::new(Registry::new());
+    registry.replace(Snapshot {
+        connectors: [("hostile".to_owned(), hostile)].into(),
+        failures: vec![],
+    });
+    let one = QueryService::new(registry.clone(), QuerySettings::default());
+    let two = QueryService::new(
+        registry,
+        QuerySettings {
+            target_partitions: 2,
+            ..QuerySettings::default()
+        },
+    );
+    async fn run(service: &QueryService, sql: &'static str) {
+        let mut stream = service
+            .execute(sql, CallContext::platform("bench"))
+            .await
+            .expect("query runs");
+        while stream.next().await.expect("batch").is_some() {}
+    }
+    let group_by = "SELECT payload, COUNT(*) FROM hostile.ok WHERE n >= 0 GROUP BY payload";
+    let cases = [
+        ("SELECT 1", "SELECT 1 AS one", &one),
+        (
+            "3-row connector table + filter",
+            "SELECT n FROM hostile.ok WHERE n = 1",
+            &one,
+        ),
+        ("GROUP BY over it, 1 partition", group_by, &one),
+        ("GROUP BY over it, 2 partitions", group_by, &two),
+    ];
+    for (label, sql, service) in cases {
+        let s = measure(2_000, || run(service, sql)).await;
+        println!(
+            "    SQL layer in process: {label:<32} p50 {:>8.1} µs  p99 {:>8.1} µs",
+            us(s.p50),
+            us(s.p99)
+        );
+    }
+    planning_phases().await;
+}
+
+/// Where DataFusion spends a trivial query's planning time.
+async fn planning_phases() {
+    use datafusion::execution::session_state::SessionStateBuilder;
+    use datafusion::prelude::SessionConfig;
+    let state = SessionStateBuilder::new()
+        .with_config(SessionConfig::new().with_target_partitions(1))
+        .with_default_features()
+        .build();
+    let sql = "SELECT a, b FROM (VALUES (1, 'x'), (2, 'y'), (3, 'z')) AS t(a, b) WHERE a = 1";
+    let n = 2_000;
+    let mut phases = [Duration::ZERO; 5];
+    for _ in 0..n {
+        let t = Instant::now();
+        let _fresh = SessionStateBuilder::new()
+            .with_config(SessionConfig::new().with_target_partitions(1))
+            .with_default_features()
+            .build();
+        phases[0] += t.elapsed();
+        let t = Instant::now();
+        let statement = state
+            .sql_to_statement(sql, &datafusion::config::Dialect::Generic)
+            .expect("parses");
+        phases[1] += t.elapsed();
+        let t = Instant::now();
+        let plan = state.statement_to_plan(statement).await.expect("plans");
+        phases[2] += t.elapsed();
+        let t = Instant::now();
+        let optimized = state.optimize(&plan).expect("optimizes");
+        phases[3] += t.elapsed();
+        let t = Instant::now();
+        let physical = state
+            .query_planner()
+            .create_physical_plan(&optimized, &state)
+            .await
+            .expect("physical plan");
+        phases[4] += t.elapsed();
+        std::hint::black_box(physical);
+    }
+    let mean = |d: Duration| us(d) / n as f64;
+    println!(
+        "    DataFusion phases, trivial query (mean): new session {:.0} µs, parse {:.0} µs, logical plan {:.0} µs, optimize {:.0} µs, physical plan {:.0} µs\n",
+        mean(phases[0]),
+        mean(phases[1]),
+        mean(phases[2]),
+        mean(phases[3]),
+        mean(phases[4])
     );
 }
 
@@ -178,6 +298,60 @@ where
     summarize(samples)
 }
 
+/// Per-batch and per-row cost of moving Arrow IPC out of the sandbox.
+async fn boundary_costs(hostile: &Arc<LoadedConnector>, ctx: &CallContext) {
+    let scan = |table: &'static str, limit: Option<u64>| async move {
+        let t = Instant::now();
+        let mut stream = hostile
+            .scan(
+                ScanRequest {
+                    table: table.into(),
+                    columns: vec!["n".into(), "payload".into()],
+                    filters: vec![],
+                    limit,
+                },
+                ctx,
+            )
+            .await
+            .expect("scan");
+        let (mut batches, mut rows) = (0u64, 0u64);
+        while let Some(b) = stream.next().await.expect("next") {
+            batches += 1;
+            rows += b.num_rows() as u64;
+        }
+        (t.elapsed(), batches, rows, stream.bytes_received())
+    };
+    let (mut best_tiny, mut best_big) = (Duration::MAX, Duration::MAX);
+    let (mut tiny, mut big) = ((0, 0, 0), (0, 0, 0));
+    for _ in 0..5 {
+        let (d, b, r, bytes) = scan("tiny_batches", None).await;
+        if d < best_tiny {
+            (best_tiny, tiny) = (d, (b, r, bytes));
+        }
+        let (d, b, r, bytes) = scan("numbers", Some(1_000_000)).await;
+        if d < best_big {
+            (best_big, big) = (d, (b, r, bytes));
+        }
+    }
+    println!(
+        "    per batch: {} one-row batches in {:.1?} → {:.1} µs per batch ({} IPC bytes each)",
+        tiny.0,
+        best_tiny,
+        us(best_tiny) / tiny.0 as f64,
+        tiny.2 / tiny.0.max(1)
+    );
+    let per_batch = best_tiny.as_secs_f64() / tiny.0 as f64;
+    let row_time = best_big.as_secs_f64() - per_batch * big.0 as f64;
+    println!(
+        "    per row:   {} rows (BIGINT + 8-byte VARCHAR) in {} batches, {:.1?} → {:.1} ns per row, {:.0} MB/s of IPC\n",
+        big.1,
+        big.0,
+        best_big,
+        row_time * 1e9 / big.1 as f64,
+        big.2 as f64 / best_big.as_secs_f64() / 1e6
+    );
+}
+
 // (b) -----------------------------------------------------------------------
 
 async fn point_lookup(platform: &Platform, run_for: Duration) {
@@ -204,18 +378,28 @@ async fn point_lookup(platform: &Platform, run_for: Duration) {
     };
 
     let n = 1_000;
-    let d = sequential(&client, &direct, &ids, n).await;
-    let p = sequential(&client, &via, &ids, n).await;
-    println!("    latency, one client, {n} lookups each:");
+    let floor = Target::Constant {
+        base: platform.url.clone(),
+    };
+    let mut samples = interleaved(&client, &[&direct, &via, &floor], &ids, n).await;
+    let f = summarize(samples.pop().unwrap_or_default());
+    let p = summarize(samples.pop().unwrap_or_default());
+    let d = summarize(samples.pop().unwrap_or_default());
+    println!("    latency, one client, {n} lookups each, interleaved:");
     println!(
-        "      upstream direct      p50 {:>8.1} µs  p99 {:>8.1} µs",
+        "      upstream direct                      p50 {:>8.1} µs  p99 {:>8.1} µs",
         us(d.p50),
         us(d.p99)
     );
     println!(
-        "      through the platform p50 {:>8.1} µs  p99 {:>8.1} µs",
+        "      through the platform                 p50 {:>8.1} µs  p99 {:>8.1} µs",
         us(p.p50),
         us(p.p99)
+    );
+    println!(
+        "      platform floor (\"SELECT 1\", no connector) p50 {:>8.1} µs  p99 {:>8.1} µs",
+        us(f.p50),
+        us(f.p99)
     );
     println!(
         "      added by the platform: p50 +{:.1} µs, p99 +{:.1} µs",
@@ -223,11 +407,18 @@ async fn point_lookup(platform: &Platform, run_for: Duration) {
         us(p.p99.saturating_sub(d.p99))
     );
     let concurrency = 16;
-    let direct_rps = throughput(&client, &direct, &ids, concurrency, run_for).await;
-    let platform_rps = throughput(&client, &via, &ids, concurrency, run_for).await;
+    // Alternate one-second slices so that noise from the shared machine falls
+    // on both sides alike.
+    let slices = run_for.as_secs().max(1);
+    let (mut direct_done, mut platform_done) = (0.0, 0.0);
+    for _ in 0..slices {
+        direct_done +=
+            throughput(&client, &direct, &ids, concurrency, Duration::from_secs(1)).await;
+        platform_done += throughput(&client, &via, &ids, concurrency, Duration::from_secs(1)).await;
+    }
+    let (direct_rps, platform_rps) = (direct_done / slices as f64, platform_done / slices as f64);
     println!(
-        "    throughput, {concurrency} concurrent clients, {}s each:",
-        run_for.as_secs()
+        "    throughput, {concurrency} concurrent clients, {slices} alternating 1 s slices each:"
     );
     println!("      upstream direct      {direct_rps:>9.0} req/s");
     println!("      through the platform {platform_rps:>9.0} req/s");
@@ -241,6 +432,7 @@ async fn point_lookup(platform: &Platform, run_for: Duration) {
 enum Target {
     Direct { base: String },
     Platform { base: String },
+    Constant { base: String },
 }
 
 impl Target {
@@ -256,6 +448,16 @@ impl Target {
                 assert!(r.status().is_success());
                 let v: serde_json::Value = r.json().await.expect("json");
                 std::hint::black_box(v);
+            }
+            Target::Constant { base } => {
+                let r = client
+                    .post(format!("{base}/v1/query"))
+                    .json(&serde_json::json!({ "sql": "SELECT 1 AS one" }))
+                    .send()
+                    .await
+                    .expect("platform answers");
+                assert!(r.status().is_success());
+                std::hint::black_box(r.bytes().await.expect("body"));
             }
             Target::Platform { base } => {
                 let sql = format!(
@@ -275,22 +477,27 @@ impl Target {
     }
 }
 
-async fn sequential(
+/// Latency samples per target, one lookup of each target per round.
+async fn interleaved(
     client: &reqwest::Client,
-    target: &Target,
+    targets: &[&Target],
     ids: &[String],
     n: usize,
-) -> Summary {
+) -> Vec<Vec<Duration>> {
     for id in ids.iter().take(50) {
-        target.lookup(client, id).await;
+        for t in targets {
+            t.lookup(client, id).await;
+        }
     }
-    let mut samples = Vec::with_capacity(n);
+    let mut samples = vec![Vec::with_capacity(n); targets.len()];
     for i in 0..n {
-        let t = Instant::now();
-        target.lookup(client, &ids[i % ids.len()]).await;
-        samples.push(t.elapsed());
+        for (k, target) in targets.iter().enumerate() {
+            let t = Instant::now();
+            target.lookup(client, &ids[i % ids.len()]).await;
+            samples[k].push(t.elapsed());
+        }
     }
-    summarize(samples)
+    samples
 }
 
 async fn throughput(
@@ -334,21 +541,22 @@ async fn commune_scan(platform: &Platform) {
     let client = reqwest::Client::new();
     let runs = 5;
 
-    let raw = best_of(runs, || raw_listing(&client, platform, &xa)).await;
     let sql = format!("SELECT * FROM dan_cu.cong_dan WHERE ma_xa = '{xa}'");
-    let arrow = best_of(runs, || {
-        sql_listing(
-            &client,
-            platform,
-            &sql,
-            "application/vnd.apache.arrow.stream",
-        )
-    })
-    .await;
-    let json = best_of(runs, || {
-        sql_listing(&client, platform, &sql, "application/json")
-    })
-    .await;
+    let arrow_type = "application/vnd.apache.arrow.stream";
+    let (mut raw, mut arrow, mut json) =
+        ((0, Duration::MAX), (0, Duration::MAX), (0, Duration::MAX));
+    // Interleaved, best of each: noise from the shared machine falls on all three.
+    for _ in 0..runs {
+        keep_best(&mut raw, timed(raw_listing(&client, platform, &xa)).await);
+        keep_best(
+            &mut arrow,
+            timed(sql_listing(&client, platform, &sql, arrow_type)).await,
+        );
+        keep_best(
+            &mut json,
+            timed(sql_listing(&client, platform, &sql, "application/json")).await,
+        );
+    }
     let rate = |rows: usize, d: Duration| rows as f64 / d.as_secs_f64();
     println!(
         "    upstream raw JSON pages (fetch + parse)  {:>9.0} rows/s  ({:.1?} for {} rows)",
@@ -368,24 +576,21 @@ async fn commune_scan(platform: &Platform) {
         json.1,
         rate(json.0, json.1) / rate(raw.0, raw.1)
     );
-    println!("    (best of {runs} runs each; the platform also normalizes codes and dates)");
+    println!(
+        "    (best of {runs} interleaved runs each; the platform also normalizes codes and dates)"
+    );
 }
 
-async fn best_of<F, Fut>(runs: usize, mut f: F) -> (usize, Duration)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = usize>,
-{
-    let mut best = (0, Duration::MAX);
-    for _ in 0..runs {
-        let t = Instant::now();
-        let rows = f().await;
-        let d = t.elapsed();
-        if d < best.1 {
-            best = (rows, d);
-        }
+async fn timed(f: impl Future<Output = usize>) -> (usize, Duration) {
+    let t = Instant::now();
+    let rows = f.await;
+    (rows, t.elapsed())
+}
+
+fn keep_best(best: &mut (usize, Duration), new: (usize, Duration)) {
+    if new.1 < best.1 {
+        *best = new;
     }
-    best
 }
 
 async fn raw_listing(client: &reqwest::Client, platform: &Platform, xa: &str) -> usize {

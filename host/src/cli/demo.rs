@@ -161,7 +161,7 @@ LGSP demo is running.
   platform API        {api}   (OpenAPI: {api}/v1/openapi.json)
   population database {upstream}   (simulated; the connector reaches it through the sandbox)
 
-Try (from another terminal; `lgsp` is target/release/lgsp):
+Try (from another terminal; `lgsp` is target/debug/lgsp, or target/release/lgsp):
 
   lgsp query "SELECT ho_ten, ngay_sinh, gioi_tinh, ma_dan_toc, ma_xa FROM dan_cu.cong_dan WHERE so_dinh_danh = '{someone}'"
   lgsp query "SELECT so_dinh_danh, ho_ten FROM dan_cu.cong_dan WHERE so_dinh_danh IN ('{someone}', {others})"

@@ -39,7 +39,10 @@ pub struct QuerySettings {
     pub memory_limit_bytes: usize,
     /// Rows per batch inside DataFusion.
     pub batch_size: usize,
-    /// Parallelism of one query.
+    /// Parallelism inside one query. One by default: queries here wait on
+    /// agency systems far more than they compute, and concurrent requests
+    /// already use every core; a second partition costs more than it saves
+    /// (docs/performance.md).
     pub target_partitions: usize,
 }
 
@@ -49,7 +52,7 @@ impl Default for QuerySettings {
             timeout: Duration::from_secs(30),
             memory_limit_bytes: 256 << 20,
             batch_size: 8192,
-            target_partitions: std::thread::available_parallelism().map_or(2, usize::from),
+            target_partitions: 1,
         }
     }
 }

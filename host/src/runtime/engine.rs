@@ -46,7 +46,11 @@ pub(crate) fn build(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         .total_tables(n.saturating_mul(8))
         .total_stacks(n)
         .max_memory_size(settings.max_memory_bytes)
-        .max_unused_warm_slots(n.min(32));
+        .max_unused_warm_slots(n.min(32))
+        // Reset the first pages of a reused slot with memset rather than
+        // madvise: a fresh instance then takes fewer page faults.
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(64 << 10);
 
     let mut config = Config::new();
     config
