@@ -70,7 +70,8 @@ pub use source::BatchSource;
 
 /// A data connector. Implement it on a unit struct and pass that to [`export!`].
 ///
-/// Each call runs in a fresh instance with no state kept between requests, under
+/// Each scan, describe or health check runs in a fresh instance, with no state
+/// kept between requests, under
 /// the platform's deadline, memory limit and output cap.
 pub trait Connector {
     /// The connector's name, version and tables. Called often: keep it cheap and

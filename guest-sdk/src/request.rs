@@ -27,6 +27,7 @@ pub struct ScanRequest {
     columns: Vec<String>,
     filters: Vec<Filter>,
     limit: Option<u64>,
+    access_path: Option<usize>,
     context: RequestContext,
 }
 
@@ -45,6 +46,7 @@ impl ScanRequest {
             columns: req.columns,
             filters: req.filters.into_iter().map(Filter::from_wit).collect(),
             limit: req.limit,
+            access_path: req.access_path.map(|p| p as usize),
             context: RequestContext {
                 request_id: req.context.request_id,
                 consumer: req.context.consumer,
@@ -78,9 +80,18 @@ impl ScanRequest {
         &self.filters
     }
 
-    /// At most this many rows are needed (set only when every filter is exact).
+    /// At most this many rows are needed (set only when the connector applies
+    /// every filter exactly).
     pub fn limit(&self) -> Option<u64> {
         self.limit
+    }
+
+    /// Which of the table's access paths (by declaration order) to use. The
+    /// host chose the first one the query's filters satisfy; answer through it
+    /// and apply its key filters exactly. Filters on other columns are hints
+    /// the host applies again.
+    pub fn access_path(&self) -> Option<usize> {
+        self.access_path
     }
 
     /// Who is asking and why.
@@ -161,8 +172,10 @@ fn dedup(values: Vec<&Value>) -> Vec<&Value> {
 }
 
 impl ScanRequest {
-    /// Replaces the filters (for [`crate::testing`]).
+    /// Replaces the filters and chooses the access path as the host does (for
+    /// [`crate::testing`]).
     pub(crate) fn set_filters(&mut self, filters: Vec<Filter>) {
+        self.access_path = self.table.first_satisfied_path(&filters);
         self.filters = filters;
     }
 }

@@ -266,6 +266,17 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The first access path `filters` satisfy, as the host chooses it.
+    pub(crate) fn first_satisfied_path(&self, filters: &[crate::Filter]) -> Option<usize> {
+        self.access_paths.iter().position(|path| {
+            path.iter().all(|(column, ops)| {
+                filters
+                    .iter()
+                    .any(|f| &f.column == column && ops.contains(&f.op))
+            })
+        })
+    }
+
     /// The Arrow schema of the given columns, in that order.
     pub(crate) fn arrow_schema(&self, columns: &[&Column]) -> Arc<Schema> {
         Arc::new(Schema::new(

@@ -28,6 +28,7 @@ pub fn scan_request_with(
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),
         filters: Vec::new(),
         limit,
+        access_path: None,
         context: wit::RequestContext {
             request_id: "test".into(),
             consumer: "000.00.00.H00".into(),

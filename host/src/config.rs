@@ -90,7 +90,7 @@ impl Config {
         })?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: crate::runtime::toml_error(&text, &e),
         })
     }
 
@@ -175,6 +175,9 @@ impl Config {
                 .map_or(defaults.memory_limit_bytes, |v| {
                     usize::try_from(v.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
                 }),
+            target_partitions: self
+                .query_partitions
+                .map_or(defaults.target_partitions, |p| p.max(1)),
             ..defaults
         }
     }
@@ -195,6 +198,12 @@ mod tests {
         let c = file.overlay(flags);
         assert_eq!(c.listen().port(), 9000);
         assert_eq!(c.query_settings().timeout, Duration::from_secs(5));
+        assert_eq!(c.query_settings().target_partitions, 1);
+        let c = c.overlay(Config {
+            query_partitions: Some(4),
+            ..Config::default()
+        });
+        assert_eq!(c.query_settings().target_partitions, 4);
         assert_eq!(c.connectors_dir(), PathBuf::from("connectors.d"));
         assert_eq!(c.runtime_settings().default_limits.memory_bytes, 64 << 20);
     }

@@ -23,6 +23,8 @@ pub struct UpstreamConfig {
     pub listen: SocketAddr,
     /// The `X-API-Key` value the API requires.
     pub api_key: String,
+    /// Requests per second beyond which the API answers 429 (none: unlimited).
+    pub rate_limit_per_second: Option<u32>,
 }
 
 impl Default for UpstreamConfig {
@@ -30,6 +32,7 @@ impl Default for UpstreamConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_key: "demo-dan-cu-key".to_owned(),
+            rate_limit_per_second: None,
         }
     }
 }
@@ -70,7 +73,7 @@ impl Drop for RunningUpstream {
 /// # Errors
 /// Fails when the address cannot be bound.
 pub async fn serve(world: Arc<World>, config: &UpstreamConfig) -> std::io::Result<RunningUpstream> {
-    let sim = Arc::new(Sim::default());
+    let sim = Arc::new(Sim::with_rate_limit(config.rate_limit_per_second));
     let app = dan_cu::routes(world, &config.api_key, sim.clone()).merge(sim::routes(sim.clone()));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

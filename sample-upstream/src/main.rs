@@ -25,6 +25,9 @@ struct Args {
     /// API key the upstream requires in `X-API-Key`.
     #[arg(long, default_value = "demo-dan-cu-key")]
     api_key: String,
+    /// Answer 429 beyond this many requests per second (unlimited when absent).
+    #[arg(long)]
+    rate_limit: Option<u32>,
 }
 
 #[tokio::main]
@@ -56,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         &UpstreamConfig {
             listen: args.listen,
             api_key: args.api_key,
+            rate_limit_per_second: args.rate_limit,
         },
     )
     .await?;

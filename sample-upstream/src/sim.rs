@@ -49,23 +49,27 @@ pub struct Fault {
     pub uri_contains: Option<String>,
 }
 
-/// Counters, log and fault queue shared by every route of one upstream.
+/// Counters, log, fault queue and rate limit shared by every route of one upstream.
 #[derive(Debug)]
 pub struct Sim {
     started: Instant,
     requests: AtomicU64,
     log: Mutex<VecDeque<LoggedRequest>>,
     faults: Mutex<VecDeque<Fault>>,
+    rate_limit: Option<Mutex<RateWindow>>,
+}
+
+/// A fixed one-second window, as many agency gateways count.
+#[derive(Debug)]
+struct RateWindow {
+    per_second: u32,
+    window: u64,
+    count: u32,
 }
 
 impl Default for Sim {
     fn default() -> Self {
-        Self {
-            started: Instant::now(),
-            requests: AtomicU64::new(0),
-            log: Mutex::new(VecDeque::new()),
-            faults: Mutex::new(VecDeque::new()),
-        }
+        Self::with_rate_limit(None)
     }
 }
 
@@ -79,6 +83,39 @@ pub struct StatsSnapshot {
 }
 
 impl Sim {
+    /// A simulator that answers 429 with `Retry-After: 1` beyond
+    /// `per_second` agency-API requests in any one-second window.
+    pub fn with_rate_limit(per_second: Option<u32>) -> Self {
+        Self {
+            started: Instant::now(),
+            requests: AtomicU64::new(0),
+            log: Mutex::new(VecDeque::new()),
+            faults: Mutex::new(VecDeque::new()),
+            rate_limit: per_second.map(|per_second| {
+                Mutex::new(RateWindow {
+                    per_second,
+                    window: 0,
+                    count: 0,
+                })
+            }),
+        }
+    }
+
+    /// Whether a request arriving now is over the rate limit.
+    fn over_limit(&self) -> bool {
+        let Some(limit) = &self.rate_limit else {
+            return false;
+        };
+        let mut w = lock(limit);
+        let window = self.started.elapsed().as_secs();
+        if window != w.window {
+            w.window = window;
+            w.count = 0;
+        }
+        w.count += 1;
+        w.count > w.per_second
+    }
+
     /// Agency-API requests received so far.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
@@ -160,6 +197,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(crate) async fn observe(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
     let uri = req.uri().to_string();
     sim.record(req.method().as_str(), &uri, req.headers());
+    if sim.over_limit() {
+        return fault_response(429, Some(1));
+    }
     if let Some(fault) = sim.take_fault(&uri) {
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -209,4 +249,17 @@ async fn reset(State(sim): State<Arc<Sim>>) -> StatusCode {
 async fn inject(State(sim): State<Arc<Sim>>, Json(fault): Json<Fault>) -> StatusCode {
     sim.inject(fault);
     StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sim;
+
+    #[test]
+    fn the_rate_limit_counts_per_second() {
+        let sim = Sim::with_rate_limit(Some(3));
+        let over: Vec<bool> = (0..5).map(|_| sim.over_limit()).collect();
+        assert_eq!(over, [false, false, false, true, true]);
+        assert!(!Sim::default().over_limit());
+    }
 }

@@ -273,6 +273,7 @@ async fn scan_empty(connector: &Arc<LoadedConnector>, ctx: &CallContext) {
                 columns: vec!["n".into()],
                 filters: vec![],
                 limit: None,
+                access_path: None,
             },
             ctx,
         )
@@ -309,6 +310,7 @@ async fn boundary_costs(hostile: &Arc<LoadedConnector>, ctx: &CallContext) {
                     columns: vec!["n".into(), "payload".into()],
                     filters: vec![],
                     limit,
+                    access_path: None,
                 },
                 ctx,
             )

@@ -2,6 +2,10 @@
 //! the good ones served; and a platform with tight query limits.
 
 use lgsp_sample_upstream::RunningUpstream;
+use std::time::Duration;
+
+/// The two tests that fill this platform's sandbox slots must not overlap.
+static SLOTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 use lgsp_tests::{Platform, dan_cu_source, wasm_dir};
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -32,6 +36,16 @@ fn manifests(
                 .display()
                 .to_string(),
             upstream.addr()
+        ),
+    );
+    write(
+        "old.toml",
+        format!(
+            "name = \"dan_cu\"\nversion = \"9.9.9\"\ncomponent = {:?}\n",
+            wasm_dir()
+                .join("lgsp_connector_dan_cu.wasm")
+                .display()
+                .to_string()
         ),
     );
     write(
@@ -97,6 +111,8 @@ async fn query(sql: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn good_manifests_load_and_bad_ones_are_reported_with_their_reason() {
+    // Health checks need sandbox slots too.
+    let _slots = SLOTS.lock().await;
     let (_, tables) = get("/v1/tables").await;
     let names: Vec<&str> = tables["schemas"]
         .as_array()
@@ -117,7 +133,7 @@ async fn good_manifests_load_and_bad_ones_are_reported_with_their_reason() {
         .iter()
         .map(|f| f["error"].as_str().unwrap_or("").to_owned())
         .collect();
-    assert_eq!(failures.len(), 3, "{failures:?}");
+    assert_eq!(failures.len(), 4, "{failures:?}");
     let all = failures.join("\n");
     assert!(
         all.contains("typo.toml") && all.contains("unknown field `allowed_hosts`"),
@@ -157,6 +173,7 @@ async fn a_query_past_its_time_limit_is_stopped() {
 
 #[tokio::test]
 async fn when_every_sandbox_slot_is_taken_requests_are_refused_not_queued() {
+    let _slots = SLOTS.lock().await;
     // This platform has 8 instance slots; 12 endless loops need 12.
     let spins: Vec<_> = (0..12)
         .map(|_| tokio::spawn(async { query("SELECT n FROM hostile.spin").await }))
@@ -173,4 +190,28 @@ async fn when_every_sandbox_slot_is_taken_requests_are_refused_not_queued() {
     // Slots come back once the loops are stopped.
     let (status, body) = query("SELECT n FROM hostile.ok").await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn clients_that_stop_reading_do_not_keep_sandbox_slots() {
+    let _slots = SLOTS.lock().await;
+    // Eight streaming queries (this platform's slot count) whose clients
+    // read the headers and then nothing: far more rows than socket buffers hold.
+    let client = reqwest::Client::new();
+    let mut stalled = Vec::new();
+    for _ in 0..8 {
+        let response = client
+            .post(format!("{}/v1/query", constrained().url))
+            .json(&serde_json::json!({ "sql": "SELECT n, payload FROM hostile.numbers LIMIT 5000000" }))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 200);
+        stalled.push(response);
+    }
+    // The 2 s query deadline frees the slots although nobody reads.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (status, body) = query("SELECT n FROM hostile.ok").await;
+    assert_eq!(status, 200, "{body}");
+    drop(stalled);
 }

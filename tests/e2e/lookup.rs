@@ -151,3 +151,59 @@ async fn a_query_without_a_key_filter_fails_before_any_call() {
         assert!(a.upstream_calls().is_empty(), "{sql} reached the upstream");
     }
 }
+
+#[tokio::test]
+async fn a_key_filter_of_another_access_path_is_still_applied() {
+    let world = &platform().world;
+    let c = &world.citizens()[321];
+    let elsewhere = world
+        .communes_by_population()
+        .into_iter()
+        .map(|(code, _)| code)
+        .find(|code| *code != c.ma_xa)
+        .expect("another commune");
+    let id = &c.so_dinh_danh;
+    for (sql, rows) in [
+        // The lookup path serves the ID; the commune filter must still hold.
+        (
+            format!(
+                "SELECT ho_ten FROM dan_cu.cong_dan WHERE so_dinh_danh = '{id}' AND ma_xa = '{elsewhere}'"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT ho_ten FROM dan_cu.cong_dan WHERE so_dinh_danh = '{id}' AND ma_xa = '{}'",
+                c.ma_xa
+            ),
+            1,
+        ),
+        // DataFusion pushes these two filters in separate optimizer passes.
+        (
+            format!(
+                "SELECT ho_ten FROM (SELECT * FROM dan_cu.cong_dan WHERE ma_xa = '{elsewhere}') t WHERE so_dinh_danh = '{id}'"
+            ),
+            0,
+        ),
+        (
+            format!(
+                "SELECT t.ho_ten FROM (SELECT * FROM dan_cu.cong_dan WHERE so_dinh_danh = '{id}') t WHERE t.ma_xa = '{elsewhere}' LIMIT 1"
+            ),
+            0,
+        ),
+    ] {
+        let a = query(&sql).await;
+        assert_eq!(a.status, 200, "{sql}: {}", a.body);
+        assert_eq!(a.rows().len(), rows, "{sql}");
+        assert_eq!(a.upstream_calls().len(), 1, "{sql}: one lookup, no listing");
+    }
+}
+
+#[tokio::test]
+async fn contradictory_key_filters_give_no_rows_and_no_calls() {
+    let a =
+        query("SELECT ho_ten FROM dan_cu.cong_dan WHERE ma_xa = '00004' AND ma_xa = '00008'").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.rows().is_empty());
+    assert!(a.upstream_calls().is_empty());
+}

@@ -83,3 +83,17 @@ async fn reads_without_connectors_and_the_information_schema_work() {
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.rows()[0]["table_name"], "cong_dan");
 }
+
+#[tokio::test]
+async fn functions_that_allocate_unboundedly_are_not_offered() {
+    for sql in [
+        "SELECT repeat('x', 2000000000)",
+        "SELECT lpad('x', 2000000000, 'y')",
+        "SELECT array_repeat(1, 2000000000)",
+        "SELECT range(1, 2000000000)",
+    ] {
+        let a = query(sql).await;
+        assert_eq!(a.status, 400, "{sql}: {}", a.body);
+        assert_eq!(a.code(), "query_error", "{sql}");
+    }
+}

@@ -46,6 +46,7 @@ pub fn dan_cu_source(upstream: &RunningUpstream) -> ConnectorSource {
     ConnectorSource {
         manifest: Manifest {
             name: "dan_cu".into(),
+            version: Some("0.1.0".into()),
             component: "lgsp_connector_dan_cu.wasm".into(),
             upstream: UpstreamPolicy {
                 allowed_hosts: vec![upstream.addr().to_string()],
@@ -81,6 +82,7 @@ pub fn hostile_source(upstream: &RunningUpstream) -> ConnectorSource {
     ConnectorSource {
         manifest: Manifest {
             name: "hostile".into(),
+            version: None,
             component: "lgsp_test_hostile.wasm".into(),
             upstream: UpstreamPolicy {
                 allowed_hosts: vec![format!("localhost:{port}")],

@@ -21,6 +21,9 @@ pub struct DanCu;
 
 /// Table name.
 pub const CONG_DAN: &str = "cong_dan";
+/// `cong_dan`'s access paths, in declaration order.
+const BY_ID: usize = 0;
+const BY_COMMUNE: usize = 1;
 
 fn cong_dan() -> Table {
     use PersonalData::{Basic, Sensitive};
@@ -74,6 +77,7 @@ fn cong_dan() -> Table {
     .column(Column::text("ma_ho", "Số hộ (sổ hộ khẩu)").personal(Basic))
     .column(Column::text("quan_he_chu_ho", "Quan hệ với chủ hộ").personal(Basic))
     .column(Column::date("ngay_mat", "Ngày mất, nếu đã khai tử").personal(Basic))
+    // Declared in the order of BY_ID and BY_COMMUNE.
     .access_path(&[("so_dinh_danh", &[FilterOp::Eq, FilterOp::InList])])
     .access_path(&[("ma_xa", &[FilterOp::Eq])])
 }
@@ -107,19 +111,27 @@ impl Connector for DanCu {
 }
 
 fn scan_cong_dan(request: ScanRequest) -> Result<Box<dyn BatchSource>> {
-    if let Some(ids) = request.text_values("so_dinh_danh")? {
-        validate::personal_ids(&ids)?;
-        let api = upstream::Api::from_config()?;
-        return Ok(upstream::lookup(api, request, ids));
+    match request.access_path() {
+        Some(BY_ID) => {
+            // Several filters on the ID intersect; an empty intersection is
+            // an empty answer, not an error.
+            let ids = request.text_values("so_dinh_danh")?.unwrap_or_default();
+            validate::personal_ids(&ids)?;
+            let api = upstream::Api::from_config()?;
+            Ok(upstream::lookup(api, request, ids))
+        }
+        Some(BY_COMMUNE) => {
+            let Some(ma_xa) = request.text_values("ma_xa")?.unwrap_or_default().pop() else {
+                return Ok(lgsp_guest::source::empty());
+            };
+            validate::commune_code(&ma_xa)?;
+            let api = upstream::Api::from_config()?;
+            Ok(upstream::list_commune(api, request, ma_xa))
+        }
+        _ => Err(Error::bad_request(
+            "cong_dan needs so_dinh_danh (= or IN) or ma_xa (=) in the WHERE clause",
+        )),
     }
-    if let Some(ma_xa) = request.text_value("ma_xa")? {
-        validate::commune_code(&ma_xa)?;
-        let api = upstream::Api::from_config()?;
-        return Ok(upstream::list_commune(api, request, ma_xa));
-    }
-    Err(Error::bad_request(
-        "cong_dan needs so_dinh_danh (= or IN) or ma_xa (=) in the WHERE clause",
-    ))
 }
 
 lgsp_guest::export!(DanCu);

@@ -82,14 +82,17 @@ pub(crate) async fn services(State(state): State<AppState>) -> (StatusCode, Json
                 dependencies: report.dependencies,
                 error: None,
             },
-            Err(e) => ServiceHealth {
-                name: info.name.clone(),
-                version: info.version.clone(),
-                status: "down",
-                latency_ms,
-                dependencies: Vec::new(),
-                error: Some(e.to_string()),
-            },
+            Err(e) => {
+                tracing::warn!(connector = %info.name, error = %e, "health check failed");
+                ServiceHealth {
+                    name: info.name.clone(),
+                    version: info.version.clone(),
+                    status: "down",
+                    latency_ms,
+                    dependencies: Vec::new(),
+                    error: Some(e.public_message()),
+                }
+            }
         }
     });
     let services = futures::future::join_all(checks).await;

@@ -74,6 +74,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &UpstreamConfig {
             listen: args.upstream_listen,
             api_key: DEMO_API_KEY.into(),
+            rate_limit_per_second: None,
         },
     )
     .await
@@ -86,6 +87,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let manifest = Manifest {
         name: "dan_cu".into(),
+        version: None,
         component: DAN_CU_WASM.into(),
         upstream: UpstreamPolicy {
             allowed_hosts: vec![upstream.addr().to_string()],

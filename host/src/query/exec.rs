@@ -3,6 +3,8 @@
 //! and a `LIMIT` stops the upstream paging.
 
 use crate::runtime::{CallContext, LoadedConnector, ScanRequest, ScanStream};
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
@@ -16,21 +18,26 @@ use datafusion::physical_plan::{
 use std::fmt;
 use std::sync::Arc;
 
-/// Scans one connector table.
+/// Scans one connector table. When the connector does not guarantee every
+/// pushed filter, `predicate` holds the rest and is applied here, to columns
+/// fetched for it and then dropped.
 #[derive(Debug)]
 pub(crate) struct ConnectorScanExec {
     connector: Arc<LoadedConnector>,
     request: ScanRequest,
     ctx: Arc<CallContext>,
     properties: Arc<PlanProperties>,
+    predicate: Option<Arc<dyn PhysicalExpr>>,
 }
 
 impl ConnectorScanExec {
+    /// `schema` is the output: a prefix of the fetched `request.columns`.
     pub(crate) fn new(
         connector: Arc<LoadedConnector>,
         request: ScanRequest,
         ctx: Arc<CallContext>,
         schema: SchemaRef,
+        predicate: Option<Arc<dyn PhysicalExpr>>,
     ) -> Self {
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema),
@@ -43,8 +50,44 @@ impl ConnectorScanExec {
             request,
             ctx,
             properties,
+            predicate,
         }
     }
+}
+
+/// Starts the connector's scan.
+async fn begin(
+    connector: Arc<LoadedConnector>,
+    request: ScanRequest,
+    ctx: Arc<CallContext>,
+) -> Result<Box<ScanStream>> {
+    match connector.scan(request, &ctx).await {
+        Ok(scan) => Ok(Box::new(scan)),
+        Err(e) => Err(DataFusionError::External(Box::new(e))),
+    }
+}
+
+/// Applies the host-side predicate, then keeps the output columns.
+fn finish(
+    batch: RecordBatch,
+    predicate: Option<&Arc<dyn PhysicalExpr>>,
+    width: usize,
+) -> Result<RecordBatch> {
+    let batch = match predicate {
+        None => batch,
+        Some(p) => {
+            let mask = p.evaluate(&batch)?.into_array(batch.num_rows())?;
+            let mask = mask.as_boolean_opt().ok_or_else(|| {
+                DataFusionError::Internal("the residual filter is not boolean".into())
+            })?;
+            filter_record_batch(&batch, mask)?
+        }
+    };
+    if batch.num_columns() == width {
+        return Ok(batch);
+    }
+    let keep: Vec<usize> = (0..width).collect();
+    Ok(batch.project(&keep)?)
 }
 
 impl DisplayAs for ConnectorScanExec {
@@ -65,7 +108,14 @@ impl DisplayAs for ConnectorScanExec {
             self.request
                 .limit
                 .map_or_else(|| "none".to_owned(), |l| l.to_string())
-        )
+        )?;
+        if let Some(path) = self.request.access_path {
+            write!(f, " access_path={path}")?;
+        }
+        if let Some(p) = &self.predicate {
+            write!(f, " host_filter=[{p}]")?;
+        }
+        Ok(())
     }
 }
 
@@ -90,9 +140,12 @@ impl ExecutionPlan for ConnectorScanExec {
 
     fn apply_expressions(
         &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
+        match &self.predicate {
+            Some(p) => f(p),
+            None => Ok(TreeNodeRecursion::Continue),
+        }
     }
 
     fn with_new_children(
@@ -117,26 +170,33 @@ impl ExecutionPlan for ConnectorScanExec {
             self.request.clone(),
             self.ctx.clone(),
         );
-        let stream = futures::stream::unfold(start, |state| async move {
-            let mut scan = match state {
-                State::Done => return None,
-                State::Running(scan) => scan,
-                State::Start(connector, request, ctx) => {
-                    match connector.scan(request, &ctx).await {
-                        Ok(scan) => Box::new(scan),
-                        Err(e) => {
-                            return Some((
-                                Err(DataFusionError::External(Box::new(e))),
-                                State::Done,
-                            ));
+        let predicate = self.predicate.clone();
+        let width = self.schema().fields().len();
+        let stream = futures::stream::unfold(start, move |state| {
+            let predicate = predicate.clone();
+            async move {
+                let mut scan = match state {
+                    State::Done => return None,
+                    State::Running(scan) => scan,
+                    State::Start(connector, request, ctx) => {
+                        match begin(connector, request, ctx).await {
+                            Ok(scan) => scan,
+                            Err(e) => return Some((Err(e), State::Done)),
                         }
                     }
+                };
+                let next = scan
+                    .next()
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)));
+                match next {
+                    Ok(Some(batch)) => Some((
+                        finish(batch, predicate.as_ref(), width),
+                        State::Running(scan),
+                    )),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), State::Done)),
                 }
-            };
-            match scan.next().await {
-                Ok(Some(batch)) => Some((Ok(batch), State::Running(scan))),
-                Ok(None) => None,
-                Err(e) => Some((Err(DataFusionError::External(Box::new(e))), State::Done)),
             }
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(

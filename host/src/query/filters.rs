@@ -187,19 +187,43 @@ fn literal_of(expr: &Expr) -> Option<FilterValue> {
     })
 }
 
-/// Whether every filter from `expr` is applied exactly by the connector.
-pub(crate) fn is_exact(filters: &[Filter], table: &TableInfo) -> bool {
-    filters.iter().all(|f| table.is_exact(&f.column, f.op))
+/// Whether every filter from one expression can be applied exactly by the
+/// connector in some scan. Such expressions are declared `Exact` to DataFusion;
+/// where the chosen access path does not guarantee them, the host applies them
+/// itself (see `table.rs`), because DataFusion never asks again about a filter it
+/// has absorbed.
+pub(crate) fn is_exact_capable(filters: &[Filter], table: &TableInfo) -> bool {
+    filters
+        .iter()
+        .all(|f| table.is_exact_capable(&f.column, f.op))
 }
 
-/// Whether `filters` give one of the table's access paths all its key columns.
-pub(crate) fn satisfies_access_path(filters: &[Filter], table: &TableInfo) -> bool {
-    table.access_paths.is_empty()
-        || table.access_paths.iter().any(|path| {
+/// The access path a scan uses: the first, in declaration order, whose key
+/// columns all have a filter with one of their operators. `Ok(None)` for a
+/// table without access paths; `Err(())` when none is satisfied.
+pub(crate) fn choose_access_path(
+    filters: &[Filter],
+    table: &TableInfo,
+) -> Result<Option<usize>, ()> {
+    if table.access_paths.is_empty() {
+        return Ok(None);
+    }
+    table
+        .access_paths
+        .iter()
+        .position(|path| {
             path.iter().all(|key| {
                 filters
                     .iter()
                     .any(|f| f.column == key.column && key.operators.contains(&f.op))
             })
         })
+        .map(Some)
+        .ok_or(())
+}
+
+/// Whether the connector applies `filter` exactly on a scan that uses `path`.
+pub(crate) fn is_guaranteed(filter: &Filter, path: Option<usize>, table: &TableInfo) -> bool {
+    table.is_declared_exact(&filter.column, filter.op)
+        || path.is_some_and(|p| table.path_guarantees(p, &filter.column, filter.op))
 }

@@ -30,6 +30,19 @@ use std::time::Duration;
 /// The SQL catalog every connector schema lives in.
 pub const CATALOG: &str = "lgsp";
 
+/// Scalar functions that build a value as large as a number argument asks
+/// (`repeat('x', 2000000000)`) in one allocation that the memory pool does
+/// not see. They are not offered until they can be capped.
+const AMPLIFYING_FUNCTIONS: &[&str] = &[
+    "repeat",
+    "lpad",
+    "rpad",
+    "array_repeat",
+    "array_resize",
+    "range",
+    "generate_series",
+];
+
 /// Limits and tuning of the query engine.
 #[derive(Debug, Clone, Copy)]
 pub struct QuerySettings {
@@ -104,6 +117,9 @@ impl QueryService {
             .with_default_features()
             .build();
         let session = SessionContext::new_with_state(state);
+        for name in AMPLIFYING_FUNCTIONS {
+            session.deregister_udf(name);
+        }
         let catalog = MemoryCatalogProvider::new();
         for (name, connector) in &self.registry.snapshot().connectors {
             catalog
@@ -145,9 +161,20 @@ impl QueryService {
         let inner = tokio::time::timeout_at(deadline, plan)
             .await
             .map_err(|_| QueryError::Timeout(self.settings.timeout))??;
+        let schema = inner.schema();
+        let inner = Arc::new(tokio::sync::Mutex::new(Some(inner)));
+        // The deadline must free connector instances even when nobody pulls
+        // (a client that stops reading): at the deadline, drop the stream.
+        let held = inner.clone();
+        let watchdog = tokio::spawn(async move {
+            tokio::time::sleep_until(deadline).await;
+            held.lock().await.take();
+        })
+        .abort_handle();
         Ok(QueryStream {
-            schema: inner.schema(),
+            schema,
             inner,
+            watchdog,
             deadline,
             timeout: self.settings.timeout,
             memory_limit_mib: limit,
@@ -156,14 +183,27 @@ impl QueryService {
     }
 }
 
-/// The batches of a running query, with its deadline enforced on every pull.
+/// The batches of a running query. Its deadline holds whether or not anyone
+/// pulls: a watchdog drops the underlying stream (and the connector instances
+/// it holds) when the time is up.
 pub struct QueryStream {
     schema: SchemaRef,
-    inner: SendableRecordBatchStream,
+    inner: Arc<tokio::sync::Mutex<Option<SendableRecordBatchStream>>>,
+    watchdog: tokio::task::AbortHandle,
     deadline: tokio::time::Instant,
     timeout: Duration,
     memory_limit_mib: u64,
     done: bool,
+}
+
+impl Drop for QueryStream {
+    fn drop(&mut self) {
+        self.watchdog.abort();
+        // Release connector instances now rather than at the deadline.
+        if let Ok(mut inner) = self.inner.try_lock() {
+            inner.take();
+        }
+    }
 }
 
 impl std::fmt::Debug for QueryStream {
@@ -188,12 +228,21 @@ impl QueryStream {
         if self.done {
             return Ok(None);
         }
-        let result = match tokio::time::timeout_at(self.deadline, self.inner.next()).await {
+        let mut guard = self.inner.lock().await;
+        let Some(inner) = guard.as_mut() else {
+            self.done = true;
+            return Err(QueryError::Timeout(self.timeout));
+        };
+        let result = match tokio::time::timeout_at(self.deadline, inner.next()).await {
             Err(_) => Err(QueryError::Timeout(self.timeout)),
             Ok(None) => Ok(None),
             Ok(Some(Ok(batch))) => Ok(Some(batch)),
             Ok(Some(Err(e))) => Err(QueryError::from_datafusion(e, self.memory_limit_mib)),
         };
+        if result.is_err() {
+            guard.take();
+        }
+        drop(guard);
         if !matches!(result, Ok(Some(_))) {
             self.done = true;
         }

@@ -9,6 +9,8 @@ use crate::runtime::{CallContext, Filter, LoadedConnector, ScanRequest, TableInf
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, DFSchema};
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
@@ -59,7 +61,9 @@ impl TableProvider for ConnectorTable {
         Ok(exprs
             .iter()
             .map(|e| match filters::translate(e, table) {
-                Some(f) if filters::is_exact(&f, table) => TableProviderFilterPushDown::Exact,
+                Some(f) if filters::is_exact_capable(&f, table) => {
+                    TableProviderFilterPushDown::Exact
+                }
                 // Passed on as a hint; DataFusion filters the rows again.
                 Some(_) => TableProviderFilterPushDown::Inexact,
                 None => TableProviderFilterPushDown::Unsupported,
@@ -69,57 +73,97 @@ impl TableProvider for ConnectorTable {
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         exprs: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let table = self.info();
-        let mut pushed: Vec<Filter> = Vec::new();
-        let mut all_exact = true;
-        for e in exprs {
-            if let Some(f) = filters::translate(e, table) {
-                all_exact &= filters::is_exact(&f, table);
-                pushed.extend(f);
-            } else {
-                all_exact = false;
-            }
-        }
-        if !filters::satisfies_access_path(&pushed, table) {
-            return Err(DataFusionError::External(Box::new(MissingKeyFilter {
+        let translated: Vec<(&Expr, Option<Vec<Filter>>)> = exprs
+            .iter()
+            .map(|e| (e, filters::translate(e, table)))
+            .collect();
+        let pushed: Vec<Filter> = translated
+            .iter()
+            .filter_map(|(_, f)| f.clone())
+            .flatten()
+            .collect();
+        let path = filters::choose_access_path(&pushed, table).map_err(|()| {
+            DataFusionError::External(Box::new(MissingKeyFilter {
                 schema: self.connector.info().name.clone(),
                 table: table.name.clone(),
                 needs: table.describe_access_paths(),
-            })));
-        }
-        let columns: Vec<String> = match projection {
-            Some(indices) => indices
-                .iter()
-                .map(|&i| table.schema.field(i).name().clone())
-                .collect(),
-            None => table.columns.iter().map(|c| c.name.clone()).collect(),
+            }))
+        })?;
+        // What the chosen path does not guarantee, the host applies itself:
+        // DataFusion may have absorbed a filter as exact in an earlier pass
+        // that, with the filters seen now, another access path serves.
+        let residual: Vec<Expr> = translated
+            .iter()
+            .filter(|(_, f)| {
+                f.as_ref()
+                    .is_none_or(|fs| !fs.iter().all(|f| filters::is_guaranteed(f, path, table)))
+            })
+            .map(|(e, _)| unqualified((*e).clone()))
+            .collect::<Result<_>>()?;
+
+        let projected: Vec<usize> = match projection {
+            Some(indices) => indices.clone(),
+            None => (0..table.columns.len()).collect(),
         };
-        let projected = match projection {
-            Some(indices) => Arc::new(table.schema.project(indices)?),
-            None => table.schema.clone(),
+        // Fetch the projection first, then any column the residual filter reads.
+        let mut fetch = projected.clone();
+        for e in &residual {
+            for c in e.column_refs() {
+                let i = table.schema.index_of(&c.name)?;
+                if !fetch.contains(&i) {
+                    fetch.push(i);
+                }
+            }
+        }
+        let fetch_schema = Arc::new(table.schema.project(&fetch)?);
+        let output_schema = Arc::new(table.schema.project(&projected)?);
+        let predicate = match residual.into_iter().reduce(Expr::and) {
+            None => None,
+            Some(e) => {
+                let df_schema = DFSchema::try_from(fetch_schema.as_ref().clone())?;
+                Some(state.create_physical_expr(e, &df_schema)?)
+            }
         };
         let request = ScanRequest {
             table: table.name.clone(),
-            columns,
+            columns: fetch
+                .iter()
+                .map(|&i| table.schema.field(i).name().clone())
+                .collect(),
             filters: pushed,
-            // The contract promises a limit only when the connector applies
-            // every filter, so that stopping early is correct.
-            limit: if all_exact {
+            // Stopping early is only correct when the connector applies every
+            // filter itself.
+            limit: if predicate.is_none() {
                 limit.map(|l| l as u64)
             } else {
                 None
             },
+            access_path: path.and_then(|p| u32::try_from(p).ok()),
         };
         Ok(Arc::new(ConnectorScanExec::new(
             self.connector.clone(),
             request,
             self.ctx.clone(),
-            projected,
+            output_schema,
+            predicate,
         )))
     }
+}
+
+/// The expression with table qualifiers removed, to evaluate against a batch
+/// of the table's own columns.
+fn unqualified(expr: Expr) -> Result<Expr> {
+    expr.transform_up(|e| match e {
+        Expr::Column(c) => Ok(Transformed::yes(Expr::Column(Column::new_unqualified(
+            c.name,
+        )))),
+        other => Ok(Transformed::no(other)),
+    })
+    .map(|t| t.data)
 }

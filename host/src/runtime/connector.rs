@@ -85,8 +85,10 @@ pub struct ScanRequest {
     pub columns: Vec<String>,
     /// Conjunctive filters.
     pub filters: Vec<Filter>,
-    /// Row limit, only when every filter is exact.
+    /// Row limit, only when the connector applies every filter exactly.
     pub limit: Option<u64>,
+    /// The access path chosen for this scan (index into the table's paths).
+    pub access_path: Option<u32>,
 }
 
 /// Level-2 health of a connector as it reported it.
@@ -124,6 +126,8 @@ pub(crate) struct Sandbox {
 struct Instance {
     store: Store<StoreState>,
     bindings: Connector,
+    /// Refused outgoing requests before the current call started.
+    denials_before_call: usize,
 }
 
 impl Sandbox {
@@ -141,10 +145,19 @@ impl Sandbox {
         let outbound = OutboundHooks::new(self.policy.clone(), Some(forwarded));
         let state = StoreState::new(identity, outbound, self.limits.memory_bytes);
         let mut store = Store::new(self.pre.engine(), state);
-        store::prepare(&mut store);
+        // One call returns at most one batch of the scan's output, plus room
+        // for the request and headers of outgoing HTTP.
+        let max_transfer = usize::try_from(self.limits.max_output_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1 << 20);
+        store::prepare(&mut store, max_transfer);
         store.data_mut().deadline = Instant::now() + self.limits.call_timeout;
         match self.pre.instantiate_async(&mut store).await {
-            Ok(bindings) => Ok(Instance { store, bindings }),
+            Ok(bindings) => Ok(Instance {
+                store,
+                bindings,
+                denials_before_call: 0,
+            }),
             Err(e) => Err(self.classify(e, store.data())),
         }
     }
@@ -160,6 +173,7 @@ impl Sandbox {
     ) -> Result<T, ConnectorError> {
         let limit = self.limits.call_timeout;
         instance.store.data_mut().deadline = Instant::now() + limit;
+        instance.denials_before_call = instance.store.data().outbound.denial_count();
         let result = {
             let guest = instance.bindings.lgsp_connector_source();
             tokio::time::timeout(limit, call(&mut instance.store, guest)).await
@@ -210,17 +224,29 @@ impl Sandbox {
                     detail: state.panic_message.clone(),
                 }
             }
-            None => ConnectorError::Internal {
-                connector,
-                message: format!("{e:#}"),
-            },
+            // Not a trap, but the call failed: the guest broke the canonical
+            // ABI or misused a host resource (our own failures surface as
+            // traps too). Its fault, so a 502, with the detail in the log.
+            None => {
+                tracing::warn!(connector, error = %format!("{e:#}"), "connector call failed");
+                ConnectorError::Crashed {
+                    connector,
+                    reason: "invalid use of the host interface".into(),
+                    detail: None,
+                }
+            }
         }
     }
 
     /// A typed error the guest returned; a refused outgoing request the host
     /// saw during the call takes precedence over the guest's account of it.
-    fn guest_error(&self, e: wit::ConnectorError, state: &StoreState) -> ConnectorError {
-        if let Some(denial) = state.outbound.first_denial() {
+    fn guest_error(&self, e: wit::ConnectorError, instance: &Instance) -> ConnectorError {
+        let refused = instance
+            .store
+            .data()
+            .outbound
+            .denial_since(instance.denials_before_call);
+        if let Some(denial) = refused {
             return ConnectorError::NetworkDenied {
                 connector: self.name.to_string(),
                 target: denial.target,
@@ -356,7 +382,7 @@ impl LoadedConnector {
             .await?;
         let stream = match started {
             Ok(stream) => stream,
-            Err(e) => return Err(self.sandbox.guest_error(e, instance.store.data())),
+            Err(e) => return Err(self.sandbox.guest_error(e, &instance)),
         };
         Ok(ScanStream {
             connector: self.clone(),
@@ -412,6 +438,7 @@ fn to_wit(request: ScanRequest, ctx: &CallContext) -> wit::ScanRequest {
             })
             .collect(),
         limit: request.limit,
+        access_path: request.access_path,
         context: wit::RequestContext {
             request_id: ctx.request_id.clone(),
             consumer: ctx.consumer.clone(),
@@ -487,7 +514,7 @@ impl ScanStream {
             let bytes = match answer {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => return Ok(None),
-                Err(e) => return Err(sandbox.guest_error(e, self.instance.store.data())),
+                Err(e) => return Err(sandbox.guest_error(e, &self.instance)),
             };
             self.bytes += bytes.len() as u64;
             if self.bytes > sandbox.limits.max_output_bytes {

@@ -152,16 +152,26 @@ impl TableInfo {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// Whether the connector applies `op` on `column` exactly (declared in
-    /// `filter-ops` or as a key column operator).
-    pub fn is_exact(&self, column: &str, op: FilterOp) -> bool {
+    /// Whether some scan could have `op` on `column` applied exactly by the
+    /// connector: declared in `filter-ops`, or an operator of a key column.
+    pub fn is_exact_capable(&self, column: &str, op: FilterOp) -> bool {
+        self.is_declared_exact(column, op)
+            || (0..self.access_paths.len()).any(|p| self.path_guarantees(p, column, op))
+    }
+
+    /// Whether the connector applies `op` on `column` exactly in every scan
+    /// (declared in `filter-ops`).
+    pub fn is_declared_exact(&self, column: &str, op: FilterOp) -> bool {
         self.column(column)
             .is_some_and(|c| c.filter_ops.contains(&op))
-            || self
-                .access_paths
-                .iter()
-                .flatten()
+    }
+
+    /// Whether a scan on access path `path` applies `op` on `column` exactly.
+    pub fn path_guarantees(&self, path: usize, column: &str, op: FilterOp) -> bool {
+        self.access_paths.get(path).is_some_and(|keys| {
+            keys.iter()
                 .any(|k| k.column == column && k.operators.contains(&op))
+        })
     }
 
     /// "so_dinh_danh (=, IN) or ma_xa (=)", for messages.
@@ -451,8 +461,10 @@ mod tests {
         };
         let ok = validate(info(vec![t])).expect("valid");
         assert_eq!(ok.tables[0].schema.fields().len(), 2);
-        assert!(ok.tables[0].is_exact("ma_xa", FilterOp::Eq));
-        assert!(!ok.tables[0].is_exact("ma_xa", FilterOp::Lt));
+        assert!(ok.tables[0].is_exact_capable("ma_xa", FilterOp::Eq));
+        assert!(ok.tables[0].path_guarantees(0, "ma_xa", FilterOp::Eq));
+        assert!(!ok.tables[0].is_exact_capable("ma_xa", FilterOp::Lt));
+        assert!(!ok.tables[0].is_declared_exact("ma_xa", FilterOp::Eq));
         assert_eq!(ok.tables[0].describe_access_paths(), "ma_xa (=)");
     }
 

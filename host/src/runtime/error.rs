@@ -116,6 +116,19 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
+    /// The message for people outside the platform: internal details stay in
+    /// the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal { connector, .. } => {
+                format!(
+                    "internal error running connector {connector}; details are in the platform log"
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// The connector's name.
     pub fn connector(&self) -> &str {
         match self {

@@ -109,6 +109,17 @@ impl Runtime {
                 info.name
             )));
         }
+        if let Some(expected) = source
+            .manifest
+            .version
+            .as_ref()
+            .filter(|v| **v != info.version)
+        {
+            return Err(fail(format!(
+                "the component is version {} but its manifest expects {expected}",
+                info.version
+            )));
+        }
         tracing::info!(connector = %name, version = %info.version, sha256 = %sha256,
             tables = info.tables.len(), "connector loaded");
         Ok(LoadedConnector {

@@ -10,6 +10,7 @@ use std::time::Duration;
 ///
 /// ```toml
 /// name = "dan_cu"
+/// version = "0.1.0"
 /// component = "lgsp_connector_dan_cu.wasm"
 ///
 /// [upstream]
@@ -28,6 +29,10 @@ use std::time::Duration;
 pub struct Manifest {
     /// The SQL schema name; must equal the name the component describes.
     pub name: String,
+    /// The version the administrator expects; when set, the component must
+    /// describe itself with exactly this version or it is not loaded.
+    #[serde(default)]
+    pub version: Option<String>,
     /// Path of the component, relative to the manifest's directory.
     pub component: PathBuf,
     /// Where the connector may connect.
@@ -127,8 +132,8 @@ impl ConnectorSource {
     /// The file cannot be read or is not a valid manifest.
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let manifest: Manifest =
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let manifest: Manifest = toml::from_str(&text)
+            .map_err(|e| format!("{}: {}", path.display(), toml_error(&text, &e)))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let wasm_path = dir.join(&manifest.component);
         Ok(Self {
@@ -152,9 +157,34 @@ impl ConnectorSource {
     }
 }
 
+/// A TOML error as "line N: message", without the quoted source line that
+/// `toml`'s own message includes: manifests hold credentials.
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text
+                .get(..span.start)
+                .map_or(0, |before| before.matches('\n').count())
+                + 1;
+            format!("line {line}: {}", e.message())
+        }
+        None => e.message().to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_errors_do_not_quote_the_file() {
+        let text =
+            "name = 'a'\ncomponent = 'a.wasm'\n[config]\napi_key = 'secret-123'\nbase_url = \n";
+        let e = toml::from_str::<Manifest>(text).expect_err("invalid");
+        let message = toml_error(text, &e);
+        assert!(message.starts_with("line 5: "), "{message}");
+        assert!(!message.contains("secret-123"), "{message}");
+    }
 
     #[test]
     fn parses_and_applies_overrides() {

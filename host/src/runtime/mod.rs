@@ -24,6 +24,7 @@ pub use description::{
 };
 pub use engine::EngineSettings;
 pub use error::{ConnectorError, GuestErrorKind, LoadError};
+pub(crate) use manifest::toml_error;
 pub use manifest::{ConnectorSource, LimitOverrides, Limits, Manifest, UpstreamPolicy};
 pub use registry::{LoadFailure, Registry, Snapshot};
 

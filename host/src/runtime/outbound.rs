@@ -103,11 +103,15 @@ pub(crate) struct Forwarded {
     pub(crate) purpose: String,
 }
 
+/// Outgoing connections one instance may hold open at once; more wait.
+const MAX_CONNECTIONS_PER_INSTANCE: usize = 8;
+
 /// The `WasiHttpHooks` of one store.
 pub(crate) struct OutboundHooks {
     policy: Arc<OutboundPolicy>,
     denials: Arc<Mutex<Vec<Denial>>>,
     forwarded: Option<Forwarded>,
+    connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl OutboundHooks {
@@ -116,12 +120,18 @@ impl OutboundHooks {
             policy,
             denials: Arc::default(),
             forwarded,
+            connections: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS_PER_INSTANCE)),
         }
     }
 
-    /// The first refused request of this store, if any.
-    pub(crate) fn first_denial(&self) -> Option<Denial> {
-        lock(&self.denials).first().cloned()
+    /// How many requests this store has had refused so far.
+    pub(crate) fn denial_count(&self) -> usize {
+        lock(&self.denials).len()
+    }
+
+    /// The first request refused after the first `since` refusals.
+    pub(crate) fn denial_since(&self, since: usize) -> Option<Denial> {
+        lock(&self.denials).get(since).cloned()
     }
 }
 
@@ -184,15 +194,24 @@ impl WasiHttpHooks for OutboundHooks {
         }
         let policy = self.policy.clone();
         let denials = self.denials.clone();
+        let connections = self.connections.clone();
         Box::new(async move {
             let addr = match resolve(&allowed, &policy).await {
                 Ok(addr) => addr,
-                Err(reason) => {
-                    lock(&denials).push(Denial { target, reason });
+                Err((reason, detail)) => {
+                    tracing::warn!(target = %target, reason, detail, "outgoing request refused");
+                    lock(&denials).push(Denial {
+                        target,
+                        reason: reason.to_owned(),
+                    });
                     return Err(HttpError::HttpRequestDenied);
                 }
             };
-            send(addr, request, options, &policy).await
+            let permit = connections
+                .acquire_owned()
+                .await
+                .map_err(|_| HttpError::ConnectionLimitReached)?;
+            send(addr, request, options, &policy, permit).await
         })
     }
 }
@@ -221,8 +240,12 @@ fn set_forwarded_headers(headers: &mut http::HeaderMap, f: &Forwarded) {
     }
 }
 
-/// The address to connect to, checked against the policy.
-async fn resolve(allowed: &AllowedHost, policy: &OutboundPolicy) -> Result<SocketAddr, String> {
+/// The address to connect to, checked against the policy. A refusal gives a
+/// reason for the consumer and details (addresses, resolver errors) for the log.
+async fn resolve(
+    allowed: &AllowedHost,
+    policy: &OutboundPolicy,
+) -> Result<SocketAddr, (&'static str, String)> {
     if let Some(ip) = allowed.literal {
         // An address the administrator wrote down is reached exactly.
         return Ok(SocketAddr::new(ip, allowed.port));
@@ -232,22 +255,31 @@ async fn resolve(allowed: &AllowedHost, policy: &OutboundPolicy) -> Result<Socke
         tokio::net::lookup_host((allowed.host.as_str(), allowed.port)),
     )
     .await
-    .map_err(|_| "its DNS lookup timed out".to_owned())?
-    .map_err(|e| format!("its DNS lookup failed: {e}"))?
+    .map_err(|_| ("its DNS lookup timed out", String::new()))?
+    .map_err(|e| ("its DNS lookup failed", e.to_string()))?
     .collect();
     let Some(first) = addrs.first().copied() else {
-        return Err("its name resolves to no address".into());
+        return Err(("its name resolves to no address", String::new()));
     };
-    if let Some(bad) = addrs
-        .iter()
-        .find(|a| !policy.allow_private && !is_public(a.ip()))
-    {
-        return Err(format!(
-            "its name resolves to {}, a loopback, private or reserved address",
-            bad.ip()
+    // Loopback, link-local (cloud metadata) and reserved space are never
+    // reachable through a name; private networks only when the manifest says so.
+    let allowed = |ip: IpAddr| is_public(ip) || (policy.allow_private && is_private_network(ip));
+    if let Some(bad) = addrs.iter().find(|a| !allowed(a.ip())) {
+        return Err((
+            "its name resolves to a loopback, private or reserved address",
+            bad.ip().to_string(),
         ));
     }
     Ok(first)
+}
+
+/// RFC 1918 and unique-local addresses: where agency systems live on the
+/// government's network.
+fn is_private_network(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
 }
 
 /// Whether an address is on the public internet (not loopback, private,
@@ -273,7 +305,21 @@ pub(crate) fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let seg0 = v6.segments()[0];
+            let seg = v6.segments();
+            let embedded_v4 = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            // Addresses that carry an IPv4 address inside: judge that one.
+            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(IpAddr::V4(embedded_v4(seg[6], seg[7])));
+            }
+            if seg[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded_v4(seg[1], seg[2])));
+            }
+            if seg[..6] == [0; 6] {
+                return false; // IPv4-compatible (deprecated), loopback, unspecified
+            }
+            let seg0 = seg[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -289,6 +335,7 @@ async fn send(
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
     policy: &OutboundPolicy,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<
     (
         http::Response<WasiBody>,
@@ -312,7 +359,12 @@ async fn send(
     .await
     .map_err(|_| HttpError::ConnectionTimeout)?
     .map_err(HttpError::from)?;
-    let conn = tokio::spawn(conn);
+    // The connection, and with it the permit, lives as long as its driver.
+    let conn = tokio::spawn(async move {
+        let result = conn.await;
+        drop(permit);
+        result
+    });
 
     // The request arrives in absolute form; on a direct connection the
     // request line carries only the path (the Host header names the host).
@@ -410,7 +462,12 @@ mod tests {
         ] {
             assert!(!is_public(private.parse().expect("ip")), "{private}");
         }
-        for public in ["8.8.8.8", "203.113.131.1", "2001:4860::8888"] {
+        for public in [
+            "8.8.8.8",
+            "203.113.131.1",
+            "2001:4860::8888",
+            "64:ff9b::808:808",
+        ] {
             assert!(is_public(public.parse().expect("ip")), "{public}");
         }
     }
@@ -440,5 +497,18 @@ mod tests {
         )
         .expect_err("invalid");
         assert_eq!(bad.len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod private_network_tests {
+    use super::*;
+
+    #[test]
+    fn private_networks_never_include_loopback_or_metadata() {
+        assert!(is_private_network("10.0.0.5".parse().expect("ip")));
+        assert!(is_private_network("fd12::1".parse().expect("ip")));
+        assert!(!is_private_network("127.0.0.1".parse().expect("ip")));
+        assert!(!is_private_network("169.254.169.254".parse().expect("ip")));
     }
 }

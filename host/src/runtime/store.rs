@@ -16,6 +16,10 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 const MAX_LOG_LINES: u32 = 200;
 /// Longest log line kept.
 const MAX_LOG_LINE: usize = 2048;
+/// Host-side resources (streams, requests, fields...) one instance may hold.
+const MAX_RESOURCES: usize = 10_000;
+/// In-memory size of one set of HTTP header fields a guest may build.
+const MAX_HTTP_FIELDS_BYTES: usize = 64 << 10;
 
 /// Raised by the epoch callback when a call passes its deadline.
 #[derive(Debug, thiserror::Error)]
@@ -89,10 +93,14 @@ impl StoreState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(MAX_HTTP_FIELDS_BYTES);
         Self {
             wasi,
-            table: ResourceTable::new(),
-            http: WasiHttpCtx::new(),
+            table,
+            http,
             outbound,
             limiter: Limiter {
                 memory_limit,
@@ -106,9 +114,13 @@ impl StoreState {
     }
 }
 
-/// Configures a new store: limiter and cooperative deadline.
-pub(crate) fn prepare(store: &mut Store<StoreState>) {
+/// Configures a new store: limiter, host-side allocation caps and the
+/// cooperative deadline. `max_transfer` bounds the bytes one call may move from
+/// the guest to the host.
+pub(crate) fn prepare(store: &mut Store<StoreState>, max_transfer: usize) {
     store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(max_transfer);
+    store.set_max_component_handles(MAX_RESOURCES);
     // Each epoch tick yields to the executor (so a busy guest cannot hog a
     // worker thread) and checks the current call's deadline.
     store.epoch_deadline_callback(|ctx| {
@@ -152,7 +164,9 @@ impl host::Host for StoreState {
             }
             return;
         }
-        let message = truncate(&message, MAX_LOG_LINE);
+        // Escaped, so that a connector cannot forge log lines with newlines
+        // or terminal escapes.
+        let message: String = truncate(&message, MAX_LOG_LINE).escape_debug().collect();
         let connector = &*self.identity.connector;
         let request_id = &*self.identity.request_id;
         match level {
