@@ -8,5 +8,8 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
 fi
 cargo build --profile wasm --target wasm32-wasip2 \
   -p lgsp-connector-dan-cu \
+  -p lgsp-connector-doanh-nghiep \
+  -p lgsp-connector-bhxh \
+  -p lgsp-connector-dat-dai \
   -p lgsp-test-hostile
 ls -l "${CARGO_TARGET_DIR:-target}"/wasm32-wasip2/wasm/*.wasm

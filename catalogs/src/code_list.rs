@@ -32,10 +32,13 @@ impl CodeList {
             .skip(1)
             .filter(|l| !l.trim().is_empty())
             .filter_map(|line| {
-                let mut cols = line.splitn(3, ',');
-                let code = cols.next()?.trim().to_owned();
-                let name = cols.next()?.trim().to_owned();
-                let extra = cols.next().map(|s| s.trim().to_owned());
+                let mut cols = split_csv_line(line).into_iter();
+                let code = cols.next()?;
+                let name = cols.next()?;
+                // Anything after the name is the extra attribute, commas and all,
+                // as the previous `splitn(3, ',')` reading gave it.
+                let rest: Vec<String> = cols.collect();
+                let extra = (!rest.is_empty()).then(|| rest.join(","));
                 Some(Item { code, name, extra })
             })
             .collect();
@@ -86,5 +89,99 @@ impl CodeList {
     pub fn find_by_name(&self, name: &str) -> Option<&Item> {
         let wanted = name.trim().to_lowercase();
         self.items.iter().find(|i| i.name.to_lowercase() == wanted)
+    }
+}
+
+/// Splits one CSV line into trimmed fields. A field may be wrapped in double
+/// quotes so that it can contain commas (official names such as "Đất thương
+/// mại, dịch vụ" do); inside quotes `""` stands for one `"`.
+fn split_csv_line(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted => {
+                if chars.next_if_eq(&'"').is_some() {
+                    field.push('"');
+                } else {
+                    quoted = false;
+                }
+            }
+            // A quote opens a quoted section only at the start of a field.
+            '"' if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            ',' if !quoted => fields.push(std::mem::take(&mut field).trim().to_owned()),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field.trim().to_owned());
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_may_contain_commas_and_quotes() {
+        assert_eq!(
+            split_csv_line(r#"TMD,"Đất thương mại, dịch vụ""#),
+            ["TMD", "Đất thương mại, dịch vụ"]
+        );
+        assert_eq!(
+            split_csv_line(r#" 01 , "Tên ""trích dẫn""" , x"#),
+            ["01", r#"Tên "trích dẫn""#, "x"]
+        );
+        assert_eq!(split_csv_line("a,,c,"), ["a", "", "c", ""]);
+        assert_eq!(split_csv_line("a"), ["a"]);
+    }
+
+    #[test]
+    fn parses_lists_with_quoted_names() {
+        let list = CodeList::parse_embedded(
+            "t",
+            "test",
+            "ma,ten,them\nTMD,\"Đất thương mại, dịch vụ\"\nONT,Đất ở tại nông thôn,x,y\n\n",
+        );
+        assert_eq!(list.len(), 2);
+        let tmd = list.get("TMD").expect("TMD");
+        assert_eq!(tmd.name, "Đất thương mại, dịch vụ");
+        assert_eq!(tmd.extra, None);
+        assert_eq!(
+            list.find_by_name("đất thương mại, dịch vụ")
+                .map(|i| i.code.as_str()),
+            Some("TMD")
+        );
+        // As before, everything after the name is the extra attribute.
+        assert_eq!(
+            list.get("ONT").and_then(|i| i.extra.as_deref()),
+            Some("x,y")
+        );
+    }
+
+    #[test]
+    fn the_land_use_list_keeps_names_with_commas() {
+        let list = crate::land_use_types();
+        assert_eq!(
+            list.get("TMD").map(|i| i.name.as_str()),
+            Some("Đất thương mại, dịch vụ")
+        );
+        assert_eq!(
+            list.find_by_name("Đất ở tại đô thị")
+                .map(|i| i.code.as_str()),
+            Some("ODT")
+        );
+        for item in list.items() {
+            assert_eq!(item.code.len(), 3, "{}", item.code);
+            assert!(
+                matches!(item.extra.as_deref(), Some("NNP" | "PNN" | "CSD")),
+                "{}",
+                item.code
+            );
+        }
     }
 }

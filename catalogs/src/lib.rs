@@ -6,6 +6,7 @@
 
 mod code_list;
 mod gso;
+pub mod ids;
 
 pub use code_list::{CodeList, Item};
 pub use gso::{Commune, GsoParseError, parse_gso_communes};
@@ -48,6 +49,36 @@ embedded_list!(
     "quoc_tich",
     "nationalities (ISO 3166-1 alpha-2)",
     "quoc_tich.csv"
+);
+embedded_list!(
+    business_types,
+    "loai_hinh_doanh_nghiep",
+    "business types under the Law on Enterprises 2020",
+    "loai_hinh_doanh_nghiep.csv"
+);
+embedded_list!(
+    business_statuses,
+    "trang_thai_doanh_nghiep",
+    "legal status of a business",
+    "trang_thai_doanh_nghiep.csv"
+);
+embedded_list!(
+    land_use_types,
+    "loai_dat",
+    "land-use types (Thông tư 08/2024/TT-BTNMT)",
+    "loai_dat.csv"
+);
+embedded_list!(
+    contribution_types,
+    "loai_dong_bhxh",
+    "kinds of social insurance contribution",
+    "loai_dong_bhxh.csv"
+);
+embedded_list!(
+    health_card_beneficiaries,
+    "doi_tuong_bhyt",
+    "health-insurance beneficiary groups (mã đối tượng on the card); `extra` is the usual benefit level 1-5",
+    "doi_tuong_bhyt.csv"
 );
 
 #[cfg(test)]

@@ -49,6 +49,14 @@ pub struct Config {
     /// Largest memory limit a manifest may ask for, in MiB [default: 512].
     #[arg(long, env = "LGSP_MAX_CONNECTOR_MEMORY_MIB")]
     pub max_connector_memory_mib: Option<u64>,
+    /// Upstream calls one SQL query may make to one agency system, unless
+    /// the connector's manifest sets its own [default: 200].
+    #[arg(long, env = "LGSP_MAX_UPSTREAM_CALLS")]
+    pub max_upstream_calls_per_query: Option<u32>,
+    /// Keys a join may hand to one connector table as a lookup list; a join
+    /// with more distinct keys is refused [default: 10000].
+    #[arg(long, env = "LGSP_MAX_LOOKUP_KEYS")]
+    pub max_lookup_keys: Option<usize>,
 }
 
 /// A configuration file could not be used.
@@ -111,6 +119,8 @@ impl Config {
             connector_memory_mib,
             connector_output_mib,
             max_connector_memory_mib,
+            max_upstream_calls_per_query,
+            max_lookup_keys,
         )
     }
 
@@ -160,6 +170,7 @@ impl Config {
                 ..limit_defaults
             },
             cache_dir: Some(self.data_dir().join("compiled")),
+            max_upstream_calls_per_query: self.max_upstream_calls_per_query,
         }
     }
 
@@ -178,6 +189,9 @@ impl Config {
             target_partitions: self
                 .query_partitions
                 .map_or(defaults.target_partitions, |p| p.max(1)),
+            max_lookup_keys: self
+                .max_lookup_keys
+                .map_or(defaults.max_lookup_keys, |k| k.max(1)),
             ..defaults
         }
     }

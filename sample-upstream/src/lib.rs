@@ -5,12 +5,60 @@
 //! database would; the `/_sim` routes (counters, faults) are for tests only and are
 //! never used by connectors.
 
+pub mod bhxh;
 pub mod dan_cu;
+pub mod dat_dai;
+pub mod doanh_nghiep;
 mod sim;
 mod world;
 
 pub use sim::{Fault, LoggedRequest, Sim, StatsSnapshot};
-pub use world::{Citizen, Date, Sex, World, WorldConfig};
+pub use world::{
+    Businesses, Citizen, Date, Insurance, Land, Sex, World, WorldConfig, business, insurance, land,
+};
+
+/// The simulated agency systems, one per national database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// National population database (REST/JSON).
+    DanCu,
+    /// National business registration database (REST/JSON).
+    DoanhNghiep,
+    /// Social insurance (SOAP/XML).
+    Bhxh,
+    /// Land database (REST/JSON).
+    DatDai,
+}
+
+impl Source {
+    /// Every source, in a fixed order.
+    pub const ALL: [Source; 4] = [
+        Source::DanCu,
+        Source::DoanhNghiep,
+        Source::Bhxh,
+        Source::DatDai,
+    ];
+
+    /// The schema name of the connector that serves it (`dan_cu`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::DanCu => "dan_cu",
+            Source::DoanhNghiep => "doanh_nghiep",
+            Source::Bhxh => "bhxh",
+            Source::DatDai => "dat_dai",
+        }
+    }
+
+    /// The credential the demo configures for it.
+    pub fn demo_credential(self) -> &'static str {
+        match self {
+            Source::DanCu => "demo-dan-cu-key",
+            Source::DoanhNghiep => "demo-doanh-nghiep-key",
+            Source::Bhxh => "demo-bhxh-password",
+            Source::DatDai => "demo-dat-dai-token",
+        }
+    }
+}
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +69,8 @@ use tokio::net::TcpListener;
 pub struct UpstreamConfig {
     /// Address to listen on; port 0 picks a free one.
     pub listen: SocketAddr,
-    /// The `X-API-Key` value the API requires.
+    /// The credential the API requires (how it is sent depends on the source:
+    /// an `X-API-Key` header, a WS-Security password, a bearer token).
     pub api_key: String,
     /// Requests per second beyond which the API answers 429 (none: unlimited).
     pub rate_limit_per_second: Option<u32>,
@@ -73,8 +122,26 @@ impl Drop for RunningUpstream {
 /// # Errors
 /// Fails when the address cannot be bound.
 pub async fn serve(world: Arc<World>, config: &UpstreamConfig) -> std::io::Result<RunningUpstream> {
+    serve_source(Source::DanCu, world, config).await
+}
+
+/// Starts one simulated agency system over `world`, with its own counters.
+///
+/// # Errors
+/// Fails when the address cannot be bound.
+pub async fn serve_source(
+    source: Source,
+    world: Arc<World>,
+    config: &UpstreamConfig,
+) -> std::io::Result<RunningUpstream> {
     let sim = Arc::new(Sim::with_rate_limit(config.rate_limit_per_second));
-    let app = dan_cu::routes(world, &config.api_key, sim.clone()).merge(sim::routes(sim.clone()));
+    let api = match source {
+        Source::DanCu => dan_cu::routes(world, &config.api_key, sim.clone()),
+        Source::DoanhNghiep => doanh_nghiep::routes(world, &config.api_key, sim.clone()),
+        Source::Bhxh => bhxh::routes(world, &config.api_key, sim.clone()),
+        Source::DatDai => dat_dai::routes(world, &config.api_key, sim.clone()),
+    };
+    let app = api.merge(sim::routes(sim.clone()));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {

@@ -1,20 +1,31 @@
-//! `lgsp-sample-upstream`: runs the simulated population database on its own.
+//! `lgsp-sample-upstream`: runs the simulated agency systems on their own.
 
 use anyhow::Context;
 use clap::Parser;
-use lgsp_sample_upstream::{UpstreamConfig, World, WorldConfig, serve};
-use std::net::SocketAddr;
+use lgsp_sample_upstream::{Source, UpstreamConfig, World, WorldConfig, serve_source};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-/// Serve a simulated national population database API with synthetic data.
+/// Serve the simulated national databases (population, business registration,
+/// social insurance, land) over one synthetic world.
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8701")]
-    listen: SocketAddr,
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port of the population API; the business, insurance and land systems
+    /// listen on the next three ports.
+    #[arg(long, default_value_t = 8701)]
+    first_port: u16,
     /// Number of citizens.
     #[arg(long, default_value_t = 100_000)]
     citizens: usize,
+    /// Number of businesses.
+    #[arg(long, default_value_t = 10_000)]
+    businesses: usize,
+    /// Number of land parcels.
+    #[arg(long, default_value_t = 60_000)]
+    parcels: usize,
     /// Seed of the synthetic world.
     #[arg(long, default_value_t = 2025)]
     seed: u64,
@@ -22,9 +33,6 @@ struct Args {
     /// communes otherwise.
     #[arg(long)]
     communes: Option<std::path::PathBuf>,
-    /// API key the upstream requires in `X-API-Key`.
-    #[arg(long, default_value = "demo-dan-cu-key")]
-    api_key: String,
     /// Answer 429 beyond this many requests per second (unlimited when absent).
     #[arg(long)]
     rate_limit: Option<u32>,
@@ -53,17 +61,26 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         citizens: args.citizens,
         communes,
+        businesses: args.businesses,
+        parcels: args.parcels,
     }));
-    let upstream = serve(
-        world,
-        &UpstreamConfig {
-            listen: args.listen,
-            api_key: args.api_key,
-            rate_limit_per_second: args.rate_limit,
-        },
-    )
-    .await?;
-    println!("population API on {}", upstream.base_url());
+    let mut running = Vec::new();
+    for (i, source) in Source::ALL.into_iter().enumerate() {
+        let port = args.first_port + i as u16;
+        let upstream = serve_source(
+            source,
+            world.clone(),
+            &UpstreamConfig {
+                listen: SocketAddr::new(args.host, port),
+                api_key: source.demo_credential().to_owned(),
+                rate_limit_per_second: args.rate_limit,
+            },
+        )
+        .await
+        .with_context(|| format!("starting {} on port {port}", source.name()))?;
+        println!("{} on {}", source.name(), upstream.base_url());
+        running.push(upstream);
+    }
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

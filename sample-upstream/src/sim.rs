@@ -43,10 +43,18 @@ pub struct Fault {
     pub retry_after: Option<u32>,
     /// Delay before answering, in milliseconds.
     pub delay_ms: Option<u64>,
+    /// Body to answer with instead of the real answer (e.g. a SOAP fault or
+    /// malformed XML); sent with `status`, or 200 when no status is given.
+    pub body: Option<String>,
+    /// `Content-Type` of `body` (default `text/xml; charset=utf-8`).
+    pub content_type: Option<String>,
     /// Only requests whose path and query contain this text are affected
     /// (lets tests that share an upstream inject faults without disturbing
     /// each other).
     pub uri_contains: Option<String>,
+    /// Only requests whose body contains this text are affected (for APIs
+    /// such as SOAP where every call has the same URI).
+    pub body_contains: Option<String>,
 }
 
 /// Counters, log, fault queue and rate limit shared by every route of one upstream.
@@ -54,6 +62,8 @@ pub struct Fault {
 pub struct Sim {
     started: Instant,
     requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
     log: Mutex<VecDeque<LoggedRequest>>,
     faults: Mutex<VecDeque<Fault>>,
     rate_limit: Option<Mutex<RateWindow>>,
@@ -78,6 +88,8 @@ impl Default for Sim {
 pub struct StatsSnapshot {
     /// Agency-API requests received (faulted ones included).
     pub requests: u64,
+    /// The most requests it was ever serving at once.
+    pub max_in_flight: u64,
     /// The most recent requests, oldest first.
     pub log: Vec<LoggedRequest>,
 }
@@ -89,6 +101,8 @@ impl Sim {
         Self {
             started: Instant::now(),
             requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
             log: Mutex::new(VecDeque::new()),
             faults: Mutex::new(VecDeque::new()),
             rate_limit: per_second.map(|per_second| {
@@ -116,6 +130,12 @@ impl Sim {
         w.count > w.per_second
     }
 
+    /// The most agency-API requests it was ever serving at once (since the
+    /// last reset).
+    pub fn max_in_flight(&self) -> u64 {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Agency-API requests received so far.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
@@ -134,6 +154,7 @@ impl Sim {
     pub fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
             requests: self.requests(),
+            max_in_flight: self.max_in_flight(),
             log: lock(&self.log).iter().cloned().collect(),
         }
     }
@@ -141,6 +162,7 @@ impl Sim {
     /// Clears counters, log and pending faults.
     pub fn reset(&self) {
         self.requests.store(0, Ordering::SeqCst);
+        self.max_in_flight.store(0, Ordering::SeqCst);
         lock(&self.log).clear();
         lock(&self.faults).clear();
     }
@@ -171,12 +193,20 @@ impl Sim {
         });
     }
 
-    fn take_fault(&self, uri: &str) -> Option<Fault> {
+    /// Whether a queued fault needs the request body to decide if it applies.
+    fn matches_bodies(&self) -> bool {
+        lock(&self.faults).iter().any(|f| f.body_contains.is_some())
+    }
+
+    fn take_fault(&self, uri: &str, body: Option<&str>) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let index = faults.iter().position(|f| {
             f.uri_contains
                 .as_deref()
                 .is_none_or(|needle| uri.contains(needle))
+                && f.body_contains
+                    .as_deref()
+                    .is_none_or(|needle| body.is_some_and(|b| b.contains(needle)))
         })?;
         let entry = &mut faults[index];
         let fault = entry.clone();
@@ -185,6 +215,23 @@ impl Sim {
             faults.remove(index);
         }
         Some(fault)
+    }
+}
+
+/// Counts a request as in flight until its answer is ready.
+struct InFlight<'a>(&'a Sim);
+
+impl<'a> InFlight<'a> {
+    fn enter(sim: &'a Sim) -> Self {
+        let now = sim.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        sim.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(sim)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -197,12 +244,38 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(crate) async fn observe(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
     let uri = req.uri().to_string();
     sim.record(req.method().as_str(), &uri, req.headers());
+    let _in_flight = InFlight::enter(&sim);
     if sim.over_limit() {
         return fault_response(429, Some(1));
     }
-    if let Some(fault) = sim.take_fault(&uri) {
+    // Bodies are buffered only while a fault needs them, so the usual path
+    // keeps streaming.
+    let (req, body) = if sim.matches_bodies() {
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, 16 << 20).await else {
+            return fault_response(413, None);
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        (
+            Request::from_parts(parts, axum::body::Body::from(bytes)),
+            Some(text),
+        )
+    } else {
+        (req, None)
+    };
+    if let Some(fault) = sim.take_fault(&uri, body.as_deref()) {
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        if let Some(body) = fault.body {
+            let status = fault
+                .status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::OK);
+            let content_type = fault
+                .content_type
+                .unwrap_or_else(|| "text/xml; charset=utf-8".to_owned());
+            return (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
         }
         if let Some(status) = fault.status {
             return fault_response(status, fault.retry_after);

@@ -34,8 +34,8 @@ fn main() {
     };
     let platform = Platform::start_with(citizens, lgsp_tests::official_communes(), config, |u| {
         vec![
-            Ok(lgsp_tests::dan_cu_source(u)),
-            Ok(lgsp_tests::hostile_source(u)),
+            Ok(lgsp_tests::dan_cu_source(&u.dan_cu)),
+            Ok(lgsp_tests::hostile_source(&u.dan_cu)),
         ]
     });
     println!(
@@ -108,10 +108,7 @@ async fn call_overhead() {
     .expect("runtime");
     let upstream_stub = lgsp_sample_upstream::serve(
         Arc::new(lgsp_sample_upstream::World::generate(
-            &lgsp_sample_upstream::WorldConfig {
-                citizens: 10,
-                ..Default::default()
-            },
+            &lgsp_sample_upstream::WorldConfig::scaled(1, 10, None),
         )),
         &lgsp_sample_upstream::UpstreamConfig::default(),
     )

@@ -1,6 +1,6 @@
 //! Helpers shared by the end-to-end tests.
 
-use lgsp_sample_upstream::LoggedRequest;
+use lgsp_sample_upstream::{LoggedRequest, Source};
 use lgsp_tests::{Platform, shared};
 use serde_json::Value;
 
@@ -33,9 +33,18 @@ impl Answer {
         self.body["message"].as_str().unwrap_or("")
     }
 
-    /// Upstream calls made for this request.
+    /// Population-database calls made for this request.
     pub(crate) fn upstream_calls(&self) -> Vec<LoggedRequest> {
         shared().upstream.sim().requests_for(&self.request_id)
+    }
+
+    /// Calls made to `source`'s upstream for this request.
+    pub(crate) fn calls_to(&self, source: Source) -> Vec<LoggedRequest> {
+        shared()
+            .upstreams
+            .get(source)
+            .sim()
+            .requests_for(&self.request_id)
     }
 }
 
@@ -106,5 +115,6 @@ pub(crate) fn inject(status: u16, count: u32, retry_after: Option<u32>, uri_cont
             retry_after,
             delay_ms: None,
             uri_contains: Some(uri_contains.to_owned()),
+            ..lgsp_sample_upstream::Fault::default()
         });
 }

@@ -1,20 +1,18 @@
 //! Loading connectors from a directory of manifests, with bad ones reported and
 //! the good ones served; and a platform with tight query limits.
 
-use lgsp_sample_upstream::RunningUpstream;
 use std::time::Duration;
 
 /// The two tests that fill this platform's sandbox slots must not overlap.
 static SLOTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-use lgsp_tests::{Platform, dan_cu_source, wasm_dir};
+use lgsp_tests::{Platform, Upstreams, dan_cu_source, wasm_dir};
 use serde_json::Value;
 use std::sync::OnceLock;
 
 /// Writes manifests into a fresh directory: the population connector, one with
 /// an unknown key, one whose component is missing, one that is not a component.
-fn manifests(
-    upstream: &RunningUpstream,
-) -> Vec<Result<lgsp_host::runtime::ConnectorSource, String>> {
+fn manifests(upstreams: &Upstreams) -> Vec<Result<lgsp_host::runtime::ConnectorSource, String>> {
+    let upstream = &upstreams.dan_cu;
     let dir = lgsp_tests::target_dir().join(format!("lgsp-test-manifests-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("manifest directory");

@@ -2,11 +2,17 @@
 //! (simulated) upstream, all over loopback HTTP. One module per feature.
 
 mod api;
+mod bhxh;
 mod common;
+mod cross_source;
+mod dat_dai;
+mod doanh_nghiep;
 mod formats;
+mod joins;
 mod listing;
 mod loading;
 mod lookup;
 mod read_only;
 mod sandbox;
 mod upstream_errors;
+mod upstream_limits;

@@ -79,6 +79,7 @@ async fn a_slow_upstream_is_an_upstream_timeout() {
             retry_after: None,
             delay_ms: Some(4_000),
             uri_contains: Some(format!("maXa={xa}")),
+            ..lgsp_sample_upstream::Fault::default()
         });
     // The connector's HTTP timeout is 3 s (its manifest), under its 5 s deadline.
     let a = query(&format!(

@@ -3,12 +3,117 @@
 //! server on loopback.
 
 use lgsp_host::runtime::{ConnectorSource, LimitOverrides, Manifest, UpstreamPolicy};
-use lgsp_sample_upstream::{RunningUpstream, UpstreamConfig, World, WorldConfig};
+use lgsp_sample_upstream::{RunningUpstream, Source, UpstreamConfig, World, WorldConfig};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 /// API key of the simulated population database in tests.
 pub const API_KEY: &str = "test-dan-cu-key";
+
+/// The credential each simulated upstream requires in tests.
+pub fn credential(source: Source) -> &'static str {
+    match source {
+        Source::DanCu => API_KEY,
+        Source::DoanhNghiep => "test-doanh-nghiep-key",
+        Source::Bhxh => "test-bhxh-password",
+        Source::DatDai => "test-dat-dai-token",
+    }
+}
+
+/// The four simulated agency systems, each on its own port with its own counters.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    /// Population database (REST/JSON).
+    pub dan_cu: Arc<RunningUpstream>,
+    /// Business registration (REST/JSON).
+    pub doanh_nghiep: Arc<RunningUpstream>,
+    /// Social insurance (SOAP/XML).
+    pub bhxh: Arc<RunningUpstream>,
+    /// Land (REST/JSON).
+    pub dat_dai: Arc<RunningUpstream>,
+}
+
+impl Upstreams {
+    /// Starts all four over `world` on free loopback ports.
+    ///
+    /// # Panics
+    /// When a port cannot be bound.
+    pub async fn start(world: &Arc<World>) -> Self {
+        let start = |source: Source| {
+            let world = world.clone();
+            async move {
+                Arc::new(
+                    lgsp_sample_upstream::serve_source(
+                        source,
+                        world,
+                        &UpstreamConfig {
+                            api_key: credential(source).into(),
+                            ..UpstreamConfig::default()
+                        },
+                    )
+                    .await
+                    .expect("upstream starts"),
+                )
+            }
+        };
+        Self {
+            dan_cu: start(Source::DanCu).await,
+            doanh_nghiep: start(Source::DoanhNghiep).await,
+            bhxh: start(Source::Bhxh).await,
+            dat_dai: start(Source::DatDai).await,
+        }
+    }
+
+    /// The upstream of `source`.
+    pub fn get(&self, source: Source) -> &Arc<RunningUpstream> {
+        match source {
+            Source::DanCu => &self.dan_cu,
+            Source::DoanhNghiep => &self.doanh_nghiep,
+            Source::Bhxh => &self.bhxh,
+            Source::DatDai => &self.dat_dai,
+        }
+    }
+}
+
+/// The manifest of the connector for `source`, pointing at `upstream`
+/// (component `lgsp_connector_<name>.wasm`, configuration keys as each
+/// connector documents them).
+pub fn connector_source(source: Source, upstream: &RunningUpstream) -> ConnectorSource {
+    let mut config: std::collections::BTreeMap<String, String> = [
+        ("base_url".to_owned(), upstream.base_url()),
+        ("timeout_ms".to_owned(), "3000".to_owned()),
+    ]
+    .into();
+    let secret = credential(source).to_owned();
+    match source {
+        Source::DanCu | Source::DoanhNghiep => {
+            config.insert("api_key".into(), secret);
+        }
+        Source::Bhxh => {
+            config.insert("username".into(), "lgsp".into());
+            config.insert("password".into(), secret);
+        }
+        Source::DatDai => {
+            config.insert("token".into(), secret);
+        }
+    }
+    let component = format!("lgsp_connector_{}.wasm", source.name());
+    ConnectorSource {
+        manifest: Manifest {
+            name: source.name().into(),
+            version: Some("0.1.0".into()),
+            component: component.clone().into(),
+            upstream: UpstreamPolicy {
+                allowed_hosts: vec![upstream.addr().to_string()],
+                allow_private_addresses: false,
+                limits: Default::default(),
+            },
+            config: config.into_iter().collect(),
+            limits: LimitOverrides::default(),
+        },
+        wasm_path: wasm_dir().join(component),
+    }
+}
 
 /// Directory with the built components (`scripts/build-wasm.sh`).
 ///
@@ -20,7 +125,13 @@ pub fn wasm_dir() -> PathBuf {
         || target_dir().join("wasm32-wasip2").join("wasm"),
         PathBuf::from,
     );
-    for name in ["lgsp_connector_dan_cu.wasm", "lgsp_test_hostile.wasm"] {
+    for name in [
+        "lgsp_connector_dan_cu.wasm",
+        "lgsp_connector_doanh_nghiep.wasm",
+        "lgsp_connector_bhxh.wasm",
+        "lgsp_connector_dat_dai.wasm",
+        "lgsp_test_hostile.wasm",
+    ] {
         assert!(
             dir.join(name).exists(),
             "{} is missing: build the components with scripts/build-wasm.sh (or set LGSP_WASM_DIR)",
@@ -43,25 +154,7 @@ pub fn official_communes() -> Option<Vec<lgsp_catalogs::Commune>> {
 
 /// The manifest of the population connector pointing at `upstream`.
 pub fn dan_cu_source(upstream: &RunningUpstream) -> ConnectorSource {
-    ConnectorSource {
-        manifest: Manifest {
-            name: "dan_cu".into(),
-            version: Some("0.1.0".into()),
-            component: "lgsp_connector_dan_cu.wasm".into(),
-            upstream: UpstreamPolicy {
-                allowed_hosts: vec![upstream.addr().to_string()],
-                allow_private_addresses: false,
-            },
-            config: [
-                ("base_url".to_owned(), upstream.base_url()),
-                ("api_key".to_owned(), API_KEY.to_owned()),
-                ("timeout_ms".to_owned(), "3000".to_owned()),
-            ]
-            .into(),
-            limits: LimitOverrides::default(),
-        },
-        wasm_path: wasm_dir().join("lgsp_connector_dan_cu.wasm"),
-    }
+    connector_source(Source::DanCu, upstream)
 }
 
 /// Limits of the hostile connector in tests: tight, so breaches are quick.
@@ -87,6 +180,7 @@ pub fn hostile_source(upstream: &RunningUpstream) -> ConnectorSource {
             upstream: UpstreamPolicy {
                 allowed_hosts: vec![format!("localhost:{port}")],
                 allow_private_addresses: false,
+                limits: Default::default(),
             },
             config: [
                 ("forbidden_url".to_owned(), upstream.base_url()),
@@ -108,8 +202,10 @@ pub fn hostile_source(upstream: &RunningUpstream) -> ConnectorSource {
 pub struct Platform {
     /// `http://127.0.0.1:port` of the platform.
     pub url: String,
-    /// The simulated upstream (counters, log, faults).
+    /// The simulated population database (counters, log, faults).
     pub upstream: Arc<RunningUpstream>,
+    /// All four simulated agency systems.
+    pub upstreams: Upstreams,
     /// The synthetic world behind the upstream.
     pub world: Arc<World>,
     /// Connectors that failed to load.
@@ -117,8 +213,8 @@ pub struct Platform {
 }
 
 impl Platform {
-    /// Starts a platform serving the population and hostile connectors, on a
-    /// background thread with its own runtime.
+    /// Starts a platform serving the four national-database connectors and the
+    /// hostile test connector, on a background thread with its own runtime.
     ///
     /// # Panics
     /// When it cannot start; the tests cannot run without it.
@@ -127,13 +223,18 @@ impl Platform {
             max_instances: Some(64),
             ..lgsp_host::Config::default()
         };
-        Self::start_with(citizens, communes, config, |upstream| {
-            vec![Ok(dan_cu_source(upstream)), Ok(hostile_source(upstream))]
+        Self::start_with(citizens, communes, config, |upstreams| {
+            let mut sources: Vec<_> = Source::ALL
+                .into_iter()
+                .map(|s| Ok(connector_source(s, upstreams.get(s))))
+                .collect();
+            sources.push(Ok(hostile_source(&upstreams.dan_cu)));
+            sources
         })
     }
 
     /// Starts a platform with `config` (listen address and data directory are
-    /// filled in) and the connectors `sources` gives for the upstream. Load
+    /// filled in) and the connectors `sources` gives for the upstreams. Load
     /// failures are allowed here; see `/v1/health/services`.
     ///
     /// # Panics
@@ -142,7 +243,7 @@ impl Platform {
         citizens: usize,
         communes: Option<Vec<lgsp_catalogs::Commune>>,
         config: lgsp_host::Config,
-        sources: fn(&RunningUpstream) -> Vec<Result<ConnectorSource, String>>,
+        sources: fn(&Upstreams) -> Vec<Result<ConnectorSource, String>>,
     ) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
@@ -154,34 +255,22 @@ impl Platform {
                     .build()
                     .expect("tokio runtime");
                 rt.block_on(async move {
-                    let world = Arc::new(World::generate(&WorldConfig {
-                        seed: 7,
-                        citizens,
-                        communes,
-                    }));
-                    let upstream = Arc::new(
-                        lgsp_sample_upstream::serve(
-                            world.clone(),
-                            &UpstreamConfig {
-                                api_key: API_KEY.into(),
-                                ..UpstreamConfig::default()
-                            },
-                        )
-                        .await
-                        .expect("upstream starts"),
-                    );
+                    let world =
+                        Arc::new(World::generate(&WorldConfig::scaled(7, citizens, communes)));
+                    let upstreams = Upstreams::start(&world).await;
                     let config = lgsp_host::Config {
                         listen: Some("127.0.0.1:0".parse().expect("address")),
                         data_dir: Some(data_dir()),
                         ..config
                     };
-                    let server = lgsp_host::start(&config, sources(&upstream))
+                    let server = lgsp_host::start(&config, sources(&upstreams))
                         .await
                         .expect("platform starts");
                     tx.send(Platform {
                         url: server.base_url(),
                         load_failures: server.registry().snapshot().failures.clone(),
-                        upstream,
+                        upstream: upstreams.dan_cu.clone(),
+                        upstreams,
                         world,
                     })
                     .expect("test thread waits");

@@ -24,35 +24,16 @@ pub(crate) fn personal_ids(ids: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn personal_id(id: &str) -> std::result::Result<(), &'static str> {
-    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("it must be exactly 12 digits");
-    }
-    let province = &id[1..3];
-    let known = id.starts_with('0')
-        && (lgsp_catalogs::provinces_2008().get(province).is_some()
-            || lgsp_catalogs::provinces_2025().get(province).is_some());
-    if !known {
-        return Err("the first three digits are not a province code");
-    }
-    if id.as_bytes()[3] > b'5' {
-        return Err("the fourth digit (century and sex) must be 0 to 5");
-    }
-    Ok(())
-}
+use lgsp_catalogs::ids::personal_id;
 
 /// Checks a 5-digit commune code.
 ///
 /// # Errors
 /// `bad-request` saying what is wrong.
 pub(crate) fn commune_code(code: &str) -> Result<()> {
-    if code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(Error::bad_request(format!(
-            "ma_xa {code:?} is not a commune code: it must be exactly 5 digits"
-        )))
-    }
+    lgsp_catalogs::ids::commune_code(code).map_err(|reason| {
+        Error::bad_request(format!("ma_xa {code:?} is not a commune code: {reason}"))
+    })
 }
 
 #[cfg(test)]

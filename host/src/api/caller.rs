@@ -56,11 +56,11 @@ pub struct Caller {
 impl Caller {
     /// The context passed to connectors.
     pub fn call_context(&self) -> CallContext {
-        CallContext {
-            request_id: self.request_id.clone(),
-            consumer: self.consumer.clone(),
-            purpose: self.purpose.clone(),
-        }
+        CallContext::request(
+            self.request_id.clone(),
+            self.consumer.clone(),
+            self.purpose.clone(),
+        )
     }
 }
 

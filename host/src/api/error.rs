@@ -195,6 +195,12 @@ impl From<QueryError> for ApiError {
             QueryError::MissingKeyFilter(_) => {
                 Self::new(StatusCode::BAD_REQUEST, "missing_key_filter", Req, message)
             }
+            QueryError::TooManyKeys(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_many_lookup_keys",
+                Req,
+                message,
+            ),
             QueryError::ResourcesExhausted { .. } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "query_too_large",
@@ -229,6 +235,9 @@ impl From<ConnectorError> for ApiError {
             }
             ConnectorError::NetworkDenied { .. } => {
                 (StatusCode::BAD_GATEWAY, "connector_network_denied", Conn)
+            }
+            ConnectorError::UpstreamCallLimit { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "upstream_call_limit", Req)
             }
             ConnectorError::BadOutput { .. } => {
                 (StatusCode::BAD_GATEWAY, "connector_bad_output", Conn)
@@ -483,6 +492,17 @@ mod tests {
                 "connector_stack_overflow",
                 "connector",
                 "connector h ran out of stack (unbounded recursion)",
+            ),
+            (
+                ConnectorError::UpstreamCallLimit {
+                    connector: conn("bhxh"),
+                    limit: 50,
+                }
+                .into(),
+                422,
+                "upstream_call_limit",
+                "invalid_request",
+                "the query needs more than 50 calls to the upstream of bhxh, the ceiling for one query; narrow it (fewer keys, a smaller area) or split it",
             ),
             (
                 ConnectorError::NetworkDenied {

@@ -1,10 +1,12 @@
-//! `lgsp demo`: a simulated national population database, the `dan_cu`
-//! connector, and the platform, all on localhost with no other set-up.
+//! `lgsp demo`: the four simulated national databases (population, business
+//! registration, social insurance, land) over one synthetic world, their
+//! connectors, and the platform, all on localhost with no other set-up.
 
 use crate::config::Config;
-use crate::runtime::{ConnectorSource, Manifest, UpstreamPolicy};
+use crate::runtime::{ConnectorSource, Manifest, UpstreamLimits, UpstreamPolicy};
 use anyhow::{Context, bail};
-use lgsp_sample_upstream::{UpstreamConfig, World, WorldConfig};
+use lgsp_sample_upstream::{RunningUpstream, Source, UpstreamConfig, World, WorldConfig};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +18,8 @@ pub struct DemoArgs {
     /// Address of the platform's API.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Address of the simulated population database.
+    /// Address of the simulated population database; the business,
+    /// insurance and land systems listen on the next three ports.
     #[arg(long, default_value = "127.0.0.1:8701")]
     pub upstream_listen: SocketAddr,
     /// Citizens in the synthetic population.
@@ -38,8 +41,51 @@ pub struct DemoArgs {
     pub data_dir: PathBuf,
 }
 
-const DAN_CU_WASM: &str = "lgsp_connector_dan_cu.wasm";
-const DEMO_API_KEY: &str = "demo-dan-cu-key";
+/// The manifest an administrator would write for `source`'s connector in
+/// the demo: its upstream, credential, and the limits the agency states.
+fn demo_manifest(source: Source, upstream: &RunningUpstream) -> Manifest {
+    let secret = source.demo_credential().to_owned();
+    let mut config: BTreeMap<String, String> =
+        [("base_url".to_owned(), upstream.base_url())].into();
+    // Each upstream has its own batch-lookup size; one scan is one call.
+    let lookup_batch = match source {
+        Source::DanCu => {
+            config.insert("api_key".into(), secret);
+            100
+        }
+        Source::DoanhNghiep => {
+            config.insert("api_key".into(), secret);
+            50
+        }
+        Source::Bhxh => {
+            config.insert("username".into(), "lgsp".into());
+            config.insert("password".into(), secret);
+            50
+        }
+        Source::DatDai => {
+            config.insert("token".into(), secret);
+            100
+        }
+    };
+    Manifest {
+        name: source.name().into(),
+        version: None,
+        component: format!("lgsp_connector_{}.wasm", source.name()).into(),
+        upstream: UpstreamPolicy {
+            allowed_hosts: vec![upstream.addr().to_string()],
+            allow_private_addresses: false,
+            limits: UpstreamLimits {
+                max_concurrent: Some(8),
+                requests_per_second: Some(200.0),
+                burst: Some(20),
+                lookup_batch: Some(lookup_batch),
+                max_calls_per_query: None,
+            },
+        },
+        config,
+        limits: Default::default(),
+    }
+}
 
 /// Starts everything and serves until Ctrl-C.
 ///
@@ -47,74 +93,79 @@ const DEMO_API_KEY: &str = "demo-dan-cu-key";
 /// When the components are missing or a port is taken.
 pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let wasm_dir = args.wasm_dir.clone().unwrap_or_else(default_wasm_dir);
-    let component = wasm_dir.join(DAN_CU_WASM);
-    if !component.exists() {
-        bail!(
-            "{} is missing; build the connectors first with scripts/build-wasm.sh (or pass --wasm-dir)",
-            component.display()
-        );
+    for source in Source::ALL {
+        let wasm_path = wasm_dir.join(format!("lgsp_connector_{}.wasm", source.name()));
+        if !wasm_path.exists() {
+            bail!(
+                "{} is missing; build the connectors first with scripts/build-wasm.sh (or pass --wasm-dir)",
+                wasm_path.display()
+            );
+        }
     }
     let communes = match &args.communes {
         Some(path) => Some(read_communes(path)?),
         None => None,
     };
     let started = Instant::now();
-    let world = Arc::new(World::generate(&WorldConfig {
-        seed: args.seed,
-        citizens: args.citizens,
+    let world = Arc::new(World::generate(&WorldConfig::scaled(
+        args.seed,
+        args.citizens,
         communes,
-    }));
+    )));
     println!(
         "Generated {} citizens in {:.1?}",
         world.citizens().len(),
         started.elapsed()
     );
-    let upstream = lgsp_sample_upstream::serve(
-        world.clone(),
-        &UpstreamConfig {
-            listen: args.upstream_listen,
-            api_key: DEMO_API_KEY.into(),
-            rate_limit_per_second: None,
-        },
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "starting the simulated population database on {}",
-            args.upstream_listen
+    let mut sources = Vec::new();
+    let mut upstreams = Vec::new();
+    // The simulated systems stop when these are dropped, at the end of the demo.
+    let mut running = Vec::new();
+    for (i, source) in Source::ALL.into_iter().enumerate() {
+        let listen = SocketAddr::new(
+            args.upstream_listen.ip(),
+            args.upstream_listen.port().saturating_add(i as u16),
+        );
+        let upstream = lgsp_sample_upstream::serve_source(
+            source,
+            world.clone(),
+            &UpstreamConfig {
+                listen,
+                api_key: source.demo_credential().into(),
+                rate_limit_per_second: None,
+            },
         )
-    })?;
-
-    let manifest = Manifest {
-        name: "dan_cu".into(),
-        version: None,
-        component: DAN_CU_WASM.into(),
-        upstream: UpstreamPolicy {
-            allowed_hosts: vec![upstream.addr().to_string()],
-            allow_private_addresses: false,
-        },
-        config: [
-            ("base_url".to_owned(), upstream.base_url()),
-            ("api_key".to_owned(), DEMO_API_KEY.to_owned()),
-        ]
-        .into(),
-        limits: Default::default(),
-    };
+        .await
+        .with_context(|| {
+            format!(
+                "starting the simulated {} system on {listen}",
+                source.name()
+            )
+        })?;
+        let wasm_path = wasm_dir.join(format!("lgsp_connector_{}.wasm", source.name()));
+        sources.push(Ok(ConnectorSource {
+            manifest: demo_manifest(source, &upstream),
+            wasm_path,
+        }));
+        upstreams.push((source, upstream.base_url()));
+        running.push(upstream);
+    }
     let config = Config {
         listen: Some(args.listen),
         data_dir: Some(args.data_dir.clone()),
         ..Config::default()
     };
-    let source = ConnectorSource {
-        manifest,
-        wasm_path: component,
-    };
-    let server = crate::server::start(&config, vec![Ok(source)]).await?;
+    let server = crate::server::start(&config, sources).await?;
     if let Some(failure) = server.registry().snapshot().failures.first() {
-        bail!("the dan_cu connector did not load: {}", failure.error);
+        bail!(
+            "the {} connector did not load: {}",
+            failure.name,
+            failure.error
+        );
     }
-    print_examples(&server.base_url(), &upstream.base_url(), &world);
+    print_examples(&server.base_url(), &upstreams, &world);
     server.wait_for_signal().await;
+    drop(running);
     Ok(())
 }
 
@@ -140,7 +191,11 @@ fn read_communes(path: &Path) -> anyhow::Result<Vec<lgsp_catalogs::Commune>> {
     })
 }
 
-fn print_examples(api: &str, upstream: &str, world: &World) {
+fn print_examples(api: &str, upstreams: &[(Source, String)], world: &World) {
+    let systems: String = upstreams
+        .iter()
+        .map(|(s, url)| format!("  {:<19} {url}   (simulated)\n", s.name()))
+        .collect();
     let (big_commune, residents) = world
         .communes_by_population()
         .first()
@@ -161,13 +216,16 @@ fn print_examples(api: &str, upstream: &str, world: &World) {
         r#"
 LGSP demo is running.
   platform API        {api}   (OpenAPI: {api}/v1/openapi.json)
-  population database {upstream}   (simulated; the connector reaches it through the sandbox)
+{systems}  (each connector reaches its system only through the sandbox)
 
 Try (from another terminal; `lgsp` is target/debug/lgsp, or target/release/lgsp):
 
   lgsp query "SELECT ho_ten, ngay_sinh, gioi_tinh, ma_dan_toc, ma_xa FROM dan_cu.cong_dan WHERE so_dinh_danh = '{someone}'"
   lgsp query "SELECT so_dinh_danh, ho_ten FROM dan_cu.cong_dan WHERE so_dinh_danh IN ('{someone}', {others})"
   lgsp query "SELECT gioi_tinh, COUNT(*) AS so_nguoi FROM dan_cu.cong_dan WHERE ma_xa = '{big_commune}' GROUP BY gioi_tinh"   # {residents} residents
+  lgsp query "SELECT c.ho_ten, q.tu_thang, q.ma_so_doanh_nghiep, q.muc_luong FROM dan_cu.cong_dan c JOIN bhxh.qua_trinh_dong q USING (so_dinh_danh) WHERE c.ma_xa = '{big_commune}' LIMIT 20"
+  lgsp query "SELECT d.ten, r.ho_ten, c.ngay_sinh FROM doanh_nghiep.doanh_nghiep d JOIN doanh_nghiep.nguoi_dai_dien r USING (ma_so_doanh_nghiep) JOIN dan_cu.cong_dan c USING (so_dinh_danh) WHERE d.ma_xa = '{big_commune}'"
+  lgsp query "SELECT q.so_to_ban_do, q.so_thua, q.so_giay_chung_nhan, c.ho_ten FROM dat_dai.quyen_su_dung q JOIN dan_cu.cong_dan c USING (so_dinh_danh) WHERE q.ma_xa = '{big_commune}' LIMIT 20"
   lgsp query "SELECT ho_ten FROM dan_cu.cong_dan"      # refused: no key filter, no upstream call
   lgsp query "DROP TABLE dan_cu.cong_dan"              # refused: read-only
 

@@ -13,11 +13,20 @@ use std::sync::Arc;
 pub(crate) struct ConnectorSchema {
     connector: Arc<LoadedConnector>,
     ctx: Arc<CallContext>,
+    max_lookup_keys: usize,
 }
 
 impl ConnectorSchema {
-    pub(crate) fn new(connector: Arc<LoadedConnector>, ctx: Arc<CallContext>) -> Self {
-        Self { connector, ctx }
+    pub(crate) fn new(
+        connector: Arc<LoadedConnector>,
+        ctx: Arc<CallContext>,
+        max_lookup_keys: usize,
+    ) -> Self {
+        Self {
+            connector,
+            ctx,
+            max_lookup_keys,
+        }
     }
 }
 
@@ -44,6 +53,7 @@ impl SchemaProvider for ConnectorSchema {
                     self.connector.clone(),
                     i,
                     self.ctx.clone(),
+                    self.max_lookup_keys,
                 )) as Arc<dyn TableProvider>
             }))
     }

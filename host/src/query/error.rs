@@ -32,6 +32,9 @@ pub enum QueryError {
     /// A connector table was queried without its key filter.
     #[error(transparent)]
     MissingKeyFilter(#[from] MissingKeyFilter),
+    /// A join would hand a connector table too many keys to look up.
+    #[error(transparent)]
+    TooManyKeys(#[from] super::lookup::TooManyKeys),
     /// A connector failed.
     #[error(transparent)]
     Connector(#[from] ConnectorError),
@@ -81,6 +84,9 @@ fn find_ours(e: &DataFusionError) -> Option<QueryError> {
         }
         if let Some(m) = err.downcast_ref::<MissingKeyFilter>() {
             return Some(QueryError::MissingKeyFilter(m.clone()));
+        }
+        if let Some(t) = err.downcast_ref::<super::lookup::TooManyKeys>() {
+            return Some(QueryError::TooManyKeys(t.clone()));
         }
         current = err.source();
     }

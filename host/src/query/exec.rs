@@ -2,21 +2,35 @@
 //! call at a time as DataFusion asks for them, so nothing is fetched ahead of need
 //! and a `LIMIT` stops the upstream paging.
 
+use super::lookup::Lookup;
 use crate::runtime::{CallContext, LoadedConnector, ScanRequest, ScanStream};
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{ColumnStatistics, Statistics};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
+
+/// Row estimates that steer DataFusion's join ordering: a scan with its own
+/// keys is small, one waiting for keys from a join is "huge", so the join
+/// builds on the keyed side and hands its keys to the waiting one.
+const KEYED_ROWS_ESTIMATE: usize = 1_000;
+const LOOKUP_ROWS_ESTIMATE: usize = 1 << 40;
 
 /// Scans one connector table. When the connector does not guarantee every
 /// pushed filter, `predicate` holds the rest and is applied here, to columns
@@ -28,6 +42,8 @@ pub(crate) struct ConnectorScanExec {
     ctx: Arc<CallContext>,
     properties: Arc<PlanProperties>,
     predicate: Option<Arc<dyn PhysicalExpr>>,
+    /// Set when the keys come from a join rather than from the query.
+    lookup: Option<Lookup>,
 }
 
 impl ConnectorScanExec {
@@ -51,7 +67,22 @@ impl ConnectorScanExec {
             ctx,
             properties,
             predicate,
+            lookup: None,
         }
+    }
+
+    /// This scan takes its keys from a join (see `lookup.rs`).
+    pub(crate) fn with_lookup(mut self, lookup: Lookup) -> Self {
+        self.lookup = Some(lookup);
+        self
+    }
+
+    /// The key filter a query still lacks: a lookup scan that no join feeds.
+    pub(crate) fn missing_keys(&self) -> Option<&super::MissingKeyFilter> {
+        self.lookup
+            .as_ref()
+            .filter(|l| l.dynamic.is_none())
+            .map(|l| &l.missing)
     }
 }
 
@@ -112,6 +143,13 @@ impl DisplayAs for ConnectorScanExec {
         if let Some(path) = self.request.access_path {
             write!(f, " access_path={path}")?;
         }
+        if let Some(lookup) = &self.lookup {
+            let keys: Vec<&str> = lookup.candidates.iter().map(|(_, c)| c.as_str()).collect();
+            write!(f, " keys_from_join=[{}]", keys.join(", "))?;
+            if let Some(d) = &lookup.dynamic {
+                write!(f, " join_filter=[{d}]")?;
+            }
+        }
         if let Some(p) = &self.predicate {
             write!(f, " host_filter=[{p}]")?;
         }
@@ -120,8 +158,11 @@ impl DisplayAs for ConnectorScanExec {
 }
 
 enum State {
-    Start(Arc<LoadedConnector>, ScanRequest, Arc<CallContext>),
-    Running(Box<ScanStream>),
+    /// Waiting for a join's keys.
+    Lookup(Lookup),
+    /// Requests still to run, one after another.
+    Next(VecDeque<ScanRequest>),
+    Running(Box<ScanStream>, VecDeque<ScanRequest>),
     Done,
 }
 
@@ -142,10 +183,66 @@ impl ExecutionPlan for ConnectorScanExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        match &self.predicate {
-            Some(p) => f(p),
+        if let Some(p) = &self.predicate
+            && f(p)? == TreeNodeRecursion::Stop
+        {
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        match &self.lookup {
+            Some(lookup) => lookup.apply(f),
             None => Ok(TreeNodeRecursion::Continue),
         }
+    }
+
+    fn handle_child_pushdown_result(
+        &self,
+        phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        _config: &ConfigOptions,
+    ) -> Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        // Filters are used to choose keys, never to drop rows: the join (or
+        // the filter above) still applies each, so all are reported unapplied.
+        let unapplied = vec![PushedDown::No; child_pushdown_result.parent_filters.len()];
+        let mut propagation = FilterPushdownPropagation::with_parent_pushdown_result(unapplied);
+        if phase != FilterPushdownPhase::Post {
+            return Ok(propagation);
+        }
+        let Some(lookup) = self.lookup.as_ref().filter(|l| l.dynamic.is_none()) else {
+            return Ok(propagation);
+        };
+        let dynamic = child_pushdown_result
+            .parent_filters
+            .iter()
+            .map(|f| &f.filter)
+            .find(|f| lookup.accepts(f));
+        if let Some(dynamic) = dynamic {
+            let mut lookup = lookup.clone();
+            lookup.dynamic = Some(dynamic.clone());
+            let node = Self {
+                connector: self.connector.clone(),
+                request: self.request.clone(),
+                ctx: self.ctx.clone(),
+                properties: self.properties.clone(),
+                predicate: self.predicate.clone(),
+                lookup: Some(lookup),
+            };
+            propagation = propagation.with_updated_node(Arc::new(node) as Arc<dyn ExecutionPlan>);
+        }
+        Ok(propagation)
+    }
+
+    fn partition_statistics(&self, _partition: Option<usize>) -> Result<Arc<Statistics>> {
+        let rows = if self.lookup.is_some() {
+            LOOKUP_ROWS_ESTIMATE
+        } else {
+            KEYED_ROWS_ESTIMATE
+        };
+        let columns = self.schema().fields().len();
+        Ok(Arc::new(Statistics {
+            num_rows: Precision::Inexact(rows),
+            total_byte_size: Precision::Absent,
+            column_statistics: vec![ColumnStatistics::new_unknown(); columns],
+        }))
     }
 
     fn with_new_children(
@@ -165,37 +262,58 @@ impl ExecutionPlan for ConnectorScanExec {
                 "ConnectorScanExec has one partition, asked for {partition}"
             )));
         }
-        let start = State::Start(
-            self.connector.clone(),
-            self.request.clone(),
-            self.ctx.clone(),
-        );
+        let start = match &self.lookup {
+            Some(lookup) => State::Lookup(lookup.clone()),
+            None => State::Next(VecDeque::from([self.request.clone()])),
+        };
         let predicate = self.predicate.clone();
         let width = self.schema().fields().len();
-        let stream = futures::stream::unfold(start, move |state| {
+        let connector = self.connector.clone();
+        let base = self.request.clone();
+        let ctx = self.ctx.clone();
+        let stream = futures::stream::unfold(start, move |mut state| {
             let predicate = predicate.clone();
+            let connector = connector.clone();
+            let base = base.clone();
+            let ctx = ctx.clone();
             async move {
-                let mut scan = match state {
-                    State::Done => return None,
-                    State::Running(scan) => scan,
-                    State::Start(connector, request, ctx) => {
-                        match begin(connector, request, ctx).await {
-                            Ok(scan) => scan,
-                            Err(e) => return Some((Err(e), State::Done)),
+                loop {
+                    let (mut scan, rest) = match state {
+                        State::Done => return None,
+                        State::Lookup(lookup) => {
+                            match lookup.requests(&base, &connector, &ctx).await {
+                                Ok(requests) => {
+                                    state = State::Next(requests);
+                                    continue;
+                                }
+                                Err(e) => return Some((Err(e), State::Done)),
+                            }
                         }
+                        State::Next(mut requests) => {
+                            let request = requests.pop_front()?;
+                            match begin(connector.clone(), request, ctx.clone()).await {
+                                Ok(scan) => (scan, requests),
+                                Err(e) => return Some((Err(e), State::Done)),
+                            }
+                        }
+                        State::Running(scan, rest) => (scan, rest),
+                    };
+                    let next = scan
+                        .next()
+                        .await
+                        .map_err(|e| DataFusionError::External(Box::new(e)));
+                    match next {
+                        Ok(Some(batch)) => {
+                            return Some((
+                                finish(batch, predicate.as_ref(), width),
+                                State::Running(scan, rest),
+                            ));
+                        }
+                        // This request is done: its instance is dropped
+                        // before the next one starts.
+                        Ok(None) => state = State::Next(rest),
+                        Err(e) => return Some((Err(e), State::Done)),
                     }
-                };
-                let next = scan
-                    .next()
-                    .await
-                    .map_err(|e| DataFusionError::External(Box::new(e)));
-                match next {
-                    Ok(Some(batch)) => Some((
-                        finish(batch, predicate.as_ref(), width),
-                        State::Running(scan),
-                    )),
-                    Ok(None) => None,
-                    Err(e) => Some((Err(e), State::Done)),
                 }
             }
         });

@@ -155,6 +155,12 @@ fn literal_of(expr: &Expr) -> Option<FilterValue> {
     let Expr::Literal(value, _) = expr else {
         return None;
     };
+    filter_value(value)
+}
+
+/// A literal as a connector filter value; `None` for NULL and types the
+/// contract does not carry.
+pub(crate) fn filter_value(value: &ScalarValue) -> Option<FilterValue> {
     Some(match value {
         ScalarValue::Utf8(Some(s))
         | ScalarValue::LargeUtf8(Some(s))

@@ -7,10 +7,12 @@ mod error;
 mod exec;
 mod filters;
 mod guard;
+mod lookup;
 mod table;
 
 pub use error::{MissingKeyFilter, QueryError};
 pub use guard::MAX_SQL_BYTES;
+pub use lookup::TooManyKeys;
 
 use crate::runtime::{CallContext, Registry};
 use catalog::ConnectorSchema;
@@ -57,6 +59,9 @@ pub struct QuerySettings {
     /// already use every core; a second partition costs more than it saves
     /// (docs/performance.md).
     pub target_partitions: usize,
+    /// Distinct keys a join may hand to one connector table as a lookup
+    /// list (DataFusion's IN-list dynamic filter); more is refused.
+    pub max_lookup_keys: usize,
 }
 
 impl Default for QuerySettings {
@@ -66,6 +71,7 @@ impl Default for QuerySettings {
             memory_limit_bytes: 256 << 20,
             batch_size: 8192,
             target_partitions: 1,
+            max_lookup_keys: 10_000,
         }
     }
 }
@@ -94,12 +100,23 @@ impl QueryService {
 
     /// A session whose catalog holds what this caller may see.
     fn session(&self, ctx: Arc<CallContext>) -> Result<SessionContext, QueryError> {
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, "public")
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(true)
             .with_batch_size(self.settings.batch_size)
             .with_target_partitions(self.settings.target_partitions);
+        let optimizer = &mut config.options_mut().optimizer;
+        // Joins hand their build-side keys to connector scans as an IN list
+        // (lookup.rs); up to the platform's key limit, that list must not
+        // degrade to a hash-table filter a connector cannot read.
+        optimizer.hash_join_inlist_pushdown_max_distinct_values = self.settings.max_lookup_keys;
+        optimizer.hash_join_inlist_pushdown_max_size =
+            self.settings.max_lookup_keys.saturating_mul(1024);
+        // Only joins may feed a scan its keys: a TopK or aggregate filter is
+        // never complete before the scan ends, so a scan waiting on it would wait forever.
+        optimizer.enable_topk_dynamic_filter_pushdown = false;
+        optimizer.enable_aggregate_dynamic_filter_pushdown = false;
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(GreedyMemoryPool::new(
                 self.settings.memory_limit_bytes,
@@ -125,7 +142,11 @@ impl QueryService {
             catalog
                 .register_schema(
                     name,
-                    Arc::new(ConnectorSchema::new(connector.clone(), ctx.clone())),
+                    Arc::new(ConnectorSchema::new(
+                        connector.clone(),
+                        ctx.clone(),
+                        self.settings.max_lookup_keys,
+                    )),
                 )
                 .map_err(|e| QueryError::Internal(e.to_string()))?;
         }
@@ -156,7 +177,14 @@ impl QueryService {
                     _ => df_err(e),
                 })?;
             let frame = session.execute_logical_plan(plan).await.map_err(df_err)?;
-            frame.execute_stream().await.map_err(df_err)
+            let task = frame.task_ctx();
+            let physical = frame.create_physical_plan().await.map_err(df_err)?;
+            // A scan that waits for keys from a join but that no join feeds
+            // is refused now, before any connector is called.
+            if let Some(missing) = missing_keys(&physical) {
+                return Err(QueryError::MissingKeyFilter(missing));
+            }
+            datafusion::physical_plan::execute_stream(physical, Arc::new(task)).map_err(df_err)
         };
         let inner = tokio::time::timeout_at(deadline, plan)
             .await
@@ -181,6 +209,18 @@ impl QueryService {
             done: false,
         })
     }
+}
+
+/// The first connector scan in `plan` that needs keys no join supplies.
+fn missing_keys(
+    plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Option<MissingKeyFilter> {
+    if let Some(scan) = plan.downcast_ref::<exec::ConnectorScanExec>()
+        && let Some(missing) = scan.missing_keys()
+    {
+        return Some(missing.clone());
+    }
+    plan.children().into_iter().find_map(missing_keys)
 }
 
 /// The batches of a running query. Its deadline holds whether or not anyone

@@ -5,7 +5,8 @@
 use super::error::MissingKeyFilter;
 use super::exec::ConnectorScanExec;
 use super::filters;
-use crate::runtime::{CallContext, Filter, LoadedConnector, ScanRequest, TableInfo};
+use super::lookup::Lookup;
+use crate::runtime::{CallContext, Filter, FilterOp, LoadedConnector, ScanRequest, TableInfo};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
@@ -23,6 +24,7 @@ pub(crate) struct ConnectorTable {
     connector: Arc<LoadedConnector>,
     table: usize,
     ctx: Arc<CallContext>,
+    max_lookup_keys: usize,
 }
 
 impl ConnectorTable {
@@ -30,12 +32,32 @@ impl ConnectorTable {
         connector: Arc<LoadedConnector>,
         table: usize,
         ctx: Arc<CallContext>,
+        max_lookup_keys: usize,
     ) -> Self {
         Self {
             connector,
             table,
             ctx,
+            max_lookup_keys,
         }
+    }
+
+    /// Access paths a join can feed: one key column taking `=` or `IN`.
+    fn lookup_candidates(&self) -> Vec<(u32, String)> {
+        self.info()
+            .access_paths
+            .iter()
+            .enumerate()
+            .filter_map(|(i, path)| match path.as_slice() {
+                [key]
+                    if key.operators.contains(&FilterOp::InList)
+                        || key.operators.contains(&FilterOp::Eq) =>
+                {
+                    Some((u32::try_from(i).ok()?, key.column.clone()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     fn info(&self) -> &TableInfo {
@@ -88,13 +110,36 @@ impl TableProvider for ConnectorTable {
             .filter_map(|(_, f)| f.clone())
             .flatten()
             .collect();
-        let path = filters::choose_access_path(&pushed, table).map_err(|()| {
-            DataFusionError::External(Box::new(MissingKeyFilter {
-                schema: self.connector.info().name.clone(),
-                table: table.name.clone(),
-                needs: table.describe_access_paths(),
-            }))
-        })?;
+        let missing = MissingKeyFilter {
+            schema: self.connector.info().name.clone(),
+            table: table.name.clone(),
+            needs: table.describe_access_paths(),
+        };
+        // Without a key filter of its own, the scan may still get its keys
+        // from a join (lookup.rs); whether one does is known only once the
+        // physical plan is built, and checked then.
+        let (path, lookup) = match filters::choose_access_path(&pushed, table) {
+            Ok(path) => (path, None),
+            Err(()) => {
+                let candidates = self.lookup_candidates();
+                if candidates.is_empty() {
+                    return Err(DataFusionError::External(Box::new(missing)));
+                }
+                let batch = self
+                    .connector
+                    .upstream_limits()
+                    .lookup_batch
+                    .map_or(DEFAULT_LOOKUP_BATCH, |b| b.max(1) as usize);
+                let lookup = Lookup {
+                    candidates,
+                    missing,
+                    batch,
+                    max_keys: self.max_lookup_keys,
+                    dynamic: None,
+                };
+                (None, Some(lookup))
+            }
+        };
         // What the chosen path does not guarantee, the host applies itself:
         // DataFusion may have absorbed a filter as exact in an earlier pass
         // that, with the filters seen now, another access path serves.
@@ -146,15 +191,23 @@ impl TableProvider for ConnectorTable {
             },
             access_path: path.and_then(|p| u32::try_from(p).ok()),
         };
-        Ok(Arc::new(ConnectorScanExec::new(
+        let exec = ConnectorScanExec::new(
             self.connector.clone(),
             request,
             self.ctx.clone(),
             output_schema,
             predicate,
-        )))
+        );
+        Ok(Arc::new(match lookup {
+            Some(lookup) => exec.with_lookup(lookup),
+            None => exec,
+        }))
     }
 }
+
+/// Keys per scan when a join drives lookups and the manifest gives no
+/// `lookup_batch`.
+const DEFAULT_LOOKUP_BATCH: usize = 100;
 
 /// The expression with table qualifiers removed, to evaluate against a batch
 /// of the table's own columns.

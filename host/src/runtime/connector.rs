@@ -7,8 +7,9 @@ use super::bindings::lgsp::connector::types as wit;
 use super::bindings::{Connector, ConnectorPre};
 use super::description::{ConnectorInfo, FilterOp};
 use super::error::{ConnectorError, GuestErrorKind};
+use super::gate::{CallBudget, UpstreamGate};
 use super::ipc;
-use super::manifest::Limits;
+use super::manifest::{Limits, UpstreamLimits};
 use super::outbound::{Forwarded, OutboundHooks, OutboundPolicy};
 use super::store::{self, DeadlineExceeded, InstanceIdentity, StoreState};
 use datafusion::arrow::array::RecordBatch;
@@ -29,6 +30,9 @@ pub struct CallContext {
     pub consumer: String,
     /// Stated purpose.
     pub purpose: String,
+    /// Upstream calls made so far per connector, against each one's ceiling;
+    /// `None` for the platform's own calls, which have no ceiling.
+    pub(crate) budgets: Option<Arc<CallBudgets>>,
 }
 
 impl CallContext {
@@ -38,7 +42,53 @@ impl CallContext {
             request_id: request_id.into(),
             consumer: "lgsp".into(),
             purpose: "platform operation".into(),
+            budgets: None,
         }
+    }
+
+    /// A context for a consumer's request, with a ceiling on upstream calls.
+    pub fn request(
+        request_id: impl Into<String>,
+        consumer: impl Into<String>,
+        purpose: impl Into<String>,
+    ) -> Self {
+        Self {
+            request_id: request_id.into(),
+            consumer: consumer.into(),
+            purpose: purpose.into(),
+            budgets: Some(Arc::default()),
+        }
+    }
+
+    /// Upstream calls this request has made to `connector` so far.
+    pub fn upstream_calls(&self, connector: &str) -> u32 {
+        self.budgets
+            .as_ref()
+            .and_then(|b| b.peek(connector))
+            .map_or(0, |b| b.used())
+    }
+}
+
+/// The call budgets of one request, one per connector it touches.
+#[derive(Debug, Default)]
+pub(crate) struct CallBudgets(std::sync::Mutex<std::collections::HashMap<String, Arc<CallBudget>>>);
+
+impl CallBudgets {
+    fn get(&self, connector: &str, max: u32) -> Arc<CallBudget> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(connector.to_owned())
+            .or_insert_with(|| Arc::new(CallBudget::new(max)))
+            .clone()
+    }
+
+    fn peek(&self, connector: &str) -> Option<Arc<CallBudget>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(connector)
+            .cloned()
     }
 }
 
@@ -120,6 +170,12 @@ pub(crate) struct Sandbox {
     pub(crate) limits: Limits,
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) policy: Arc<OutboundPolicy>,
+    /// Rate and concurrency limits shared by every request to this connector.
+    pub(crate) gate: Arc<UpstreamGate>,
+    /// What the manifest says about the upstream's limits.
+    pub(crate) upstream_limits: UpstreamLimits,
+    /// Upstream calls one query may make.
+    pub(crate) max_calls_per_query: u32,
 }
 
 /// A live instance of a connector.
@@ -142,7 +198,16 @@ impl Sandbox {
             consumer: ctx.consumer.clone(),
             purpose: ctx.purpose.clone(),
         };
-        let outbound = OutboundHooks::new(self.policy.clone(), Some(forwarded));
+        let budget = ctx
+            .budgets
+            .as_ref()
+            .map(|b| b.get(&self.name, self.max_calls_per_query));
+        let outbound = OutboundHooks::new(
+            self.policy.clone(),
+            Some(forwarded),
+            self.gate.clone(),
+            budget,
+        );
         let state = StoreState::new(identity, outbound, self.limits.memory_bytes);
         let mut store = Store::new(self.pre.engine(), state);
         // One call returns at most one batch of the scan's output, plus room
@@ -247,6 +312,12 @@ impl Sandbox {
             .outbound
             .denial_since(instance.denials_before_call);
         if let Some(denial) = refused {
+            if let Some(limit) = denial.ceiling {
+                return ConnectorError::UpstreamCallLimit {
+                    connector: self.name.to_string(),
+                    limit,
+                };
+            }
             return ConnectorError::NetworkDenied {
                 connector: self.name.to_string(),
                 target: denial.target,
@@ -352,6 +423,16 @@ impl LoadedConnector {
     /// The limits it runs under.
     pub fn limits(&self) -> Limits {
         self.sandbox.limits
+    }
+
+    /// The limits its upstream stated in the manifest.
+    pub fn upstream_limits(&self) -> &UpstreamLimits {
+        &self.sandbox.upstream_limits
+    }
+
+    /// Upstream calls one query may make to this connector's upstream.
+    pub fn max_calls_per_query(&self) -> u32 {
+        self.sandbox.max_calls_per_query
     }
 
     /// Level-2 health.

@@ -51,6 +51,16 @@ pub enum ConnectorError {
         /// Connector name.
         connector: String,
     },
+    /// The query needed more upstream calls than one query may make.
+    #[error(
+        "the query needs more than {limit} calls to the upstream of {connector}, the ceiling for one query; narrow it (fewer keys, a smaller area) or split it"
+    )]
+    UpstreamCallLimit {
+        /// Connector name.
+        connector: String,
+        /// The ceiling.
+        limit: u32,
+    },
     /// The connector tried to reach a destination it is not allowed to.
     #[error("connector {connector} tried to reach {target}: {reason}")]
     NetworkDenied {
@@ -137,6 +147,7 @@ impl ConnectorError {
             | Self::OutputLimit { connector, .. }
             | Self::StackOverflow { connector }
             | Self::NetworkDenied { connector, .. }
+            | Self::UpstreamCallLimit { connector, .. }
             | Self::Crashed { connector, .. }
             | Self::BadOutput { connector, .. }
             | Self::Busy { connector }

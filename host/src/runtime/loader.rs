@@ -8,6 +8,7 @@ use super::cache;
 use super::connector::{CallContext, LoadedConnector, Sandbox};
 use super::description;
 use super::error::LoadError;
+use super::gate::UpstreamGate;
 use super::manifest::ConnectorSource;
 use super::outbound::OutboundPolicy;
 use std::sync::Arc;
@@ -94,6 +95,15 @@ impl Runtime {
             limits,
             config: Arc::new(source.manifest.config.clone()),
             policy: Arc::new(policy),
+            gate: Arc::new(UpstreamGate::new(&source.manifest.upstream.limits)),
+            upstream_limits: source.manifest.upstream.limits.clone(),
+            max_calls_per_query: source
+                .manifest
+                .upstream
+                .limits
+                .max_calls_per_query
+                .or(self.settings.max_upstream_calls_per_query)
+                .unwrap_or(super::DEFAULT_MAX_UPSTREAM_CALLS),
         };
         let raw = sandbox
             .describe(&CallContext::platform(format!("load-{name}")))

@@ -16,6 +16,11 @@ use std::time::Duration;
 /// [upstream]
 /// allowed_hosts = ["10.20.0.5:8443"]
 ///
+/// [upstream.limits]
+/// max_concurrent = 4
+/// requests_per_second = 20
+/// lookup_batch = 100
+///
 /// [config]
 /// base_url = "http://10.20.0.5:8443"
 /// api_key = "..."
@@ -59,6 +64,27 @@ pub struct UpstreamPolicy {
     /// (agency systems on the government's private network).
     #[serde(default)]
     pub allow_private_addresses: bool,
+    /// How hard the platform may drive the agency's system.
+    #[serde(default)]
+    pub limits: UpstreamLimits,
+}
+
+/// Limits the agency states for its system; the host enforces them across all
+/// requests (`[upstream.limits]` in the manifest).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamLimits {
+    /// Calls in flight at once, over all requests.
+    pub max_concurrent: Option<u32>,
+    /// Sustained calls per second, over all requests (token bucket).
+    pub requests_per_second: Option<f64>,
+    /// Calls that may go out back to back before the rate applies (default 1).
+    pub burst: Option<u32>,
+    /// Keys per scan when the platform drives lookups from a join: set it to
+    /// the upstream's batch-lookup size, so one scan is one upstream call.
+    pub lookup_batch: Option<u32>,
+    /// Upstream calls one query may make; overrides the platform's ceiling.
+    pub max_calls_per_query: Option<u32>,
 }
 
 /// Per-connector limit overrides.

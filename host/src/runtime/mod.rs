@@ -8,6 +8,7 @@ mod connector;
 mod description;
 mod engine;
 mod error;
+mod gate;
 mod ipc;
 mod loader;
 mod manifest;
@@ -25,7 +26,9 @@ pub use description::{
 pub use engine::EngineSettings;
 pub use error::{ConnectorError, GuestErrorKind, LoadError};
 pub(crate) use manifest::toml_error;
-pub use manifest::{ConnectorSource, LimitOverrides, Limits, Manifest, UpstreamPolicy};
+pub use manifest::{
+    ConnectorSource, LimitOverrides, Limits, Manifest, UpstreamLimits, UpstreamPolicy,
+};
 pub use registry::{LoadFailure, Registry, Snapshot};
 
 use std::path::PathBuf;
@@ -42,7 +45,13 @@ pub struct RuntimeSettings {
     pub default_limits: Limits,
     /// Where compiled components are cached; `None` compiles on every start.
     pub cache_dir: Option<PathBuf>,
+    /// Upstream calls one query may make to one connector's upstream, unless
+    /// its manifest says otherwise (`None`: [`DEFAULT_MAX_UPSTREAM_CALLS`]).
+    pub max_upstream_calls_per_query: Option<u32>,
 }
+
+/// The platform's default ceiling of upstream calls per query and connector.
+pub const DEFAULT_MAX_UPSTREAM_CALLS: u32 = 200;
 
 /// Failure to set up the runtime itself.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@
 //! connecting to the checked address rather than resolving again, with
 //! timeouts and a cap on the response body.
 
+use super::gate::{CallBudget, UpstreamGate};
 use bytes::Bytes;
 use http::uri::Scheme;
 use http_body_util::BodyExt;
@@ -93,6 +94,8 @@ fn parse_host_port(s: &str) -> Option<(String, u16)> {
 pub(crate) struct Denial {
     pub(crate) target: String,
     pub(crate) reason: String,
+    /// Set when the query's ceiling of upstream calls refused it.
+    pub(crate) ceiling: Option<u32>,
 }
 
 /// Who the request is for; sent upstream so the provider can see who asks and why.
@@ -112,15 +115,24 @@ pub(crate) struct OutboundHooks {
     denials: Arc<Mutex<Vec<Denial>>>,
     forwarded: Option<Forwarded>,
     connections: Arc<tokio::sync::Semaphore>,
+    gate: Arc<UpstreamGate>,
+    budget: Option<Arc<CallBudget>>,
 }
 
 impl OutboundHooks {
-    pub(crate) fn new(policy: Arc<OutboundPolicy>, forwarded: Option<Forwarded>) -> Self {
+    pub(crate) fn new(
+        policy: Arc<OutboundPolicy>,
+        forwarded: Option<Forwarded>,
+        gate: Arc<UpstreamGate>,
+        budget: Option<Arc<CallBudget>>,
+    ) -> Self {
         Self {
             policy,
             denials: Arc::default(),
             forwarded,
             connections: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS_PER_INSTANCE)),
+            gate,
+            budget,
         }
     }
 
@@ -174,6 +186,7 @@ impl WasiHttpHooks for OutboundHooks {
             lock(denials).push(Denial {
                 target: target.clone(),
                 reason: reason.to_owned(),
+                ceiling: None,
             });
             Box::new(async { Err(HttpError::HttpRequestDenied) }) as SendFuture
         };
@@ -189,9 +202,23 @@ impl WasiHttpHooks for OutboundHooks {
                 "HTTPS upstreams are not supported by this platform build yet",
             );
         }
+        if let Some(budget) = &self.budget
+            && !budget.take()
+        {
+            lock(&self.denials).push(Denial {
+                target: target.clone(),
+                reason: format!(
+                    "the query reached its ceiling of {} upstream calls",
+                    budget.max()
+                ),
+                ceiling: Some(budget.max()),
+            });
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
         if let Some(f) = &self.forwarded {
             set_forwarded_headers(request.headers_mut(), f);
         }
+        let gate = self.gate.clone();
         let policy = self.policy.clone();
         let denials = self.denials.clone();
         let connections = self.connections.clone();
@@ -203,15 +230,19 @@ impl WasiHttpHooks for OutboundHooks {
                     lock(&denials).push(Denial {
                         target,
                         reason: reason.to_owned(),
+                        ceiling: None,
                     });
                     return Err(HttpError::HttpRequestDenied);
                 }
             };
+            // The agency's limits first (shared by every request), then this
+            // instance's own connection cap.
+            let upstream_slot = gate.admit().await;
             let permit = connections
                 .acquire_owned()
                 .await
                 .map_err(|_| HttpError::ConnectionLimitReached)?;
-            send(addr, request, options, &policy, permit).await
+            send(addr, request, options, &policy, (permit, upstream_slot)).await
         })
     }
 }
@@ -335,7 +366,10 @@ async fn send(
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
     policy: &OutboundPolicy,
-    permit: tokio::sync::OwnedSemaphorePermit,
+    permit: (
+        tokio::sync::OwnedSemaphorePermit,
+        Option<tokio::sync::OwnedSemaphorePermit>,
+    ),
 ) -> Result<
     (
         http::Response<WasiBody>,

@@ -1,8 +1,15 @@
 //! The synthetic world: one deterministic population that every simulated agency
 //! system serves from, so that the same citizens appear in every source.
 
+pub mod business;
+pub mod insurance;
+pub mod land;
 mod names;
 mod rng;
+
+pub use business::Businesses;
+pub use insurance::Insurance;
+pub use land::Land;
 
 use lgsp_catalogs::{Commune, provinces_2008, provinces_2025};
 use rng::Rng;
@@ -18,6 +25,10 @@ pub struct WorldConfig {
     /// Commune list (e.g. the official GSO list). When absent, clearly labelled
     /// synthetic communes (codes `9PPNN`) are generated for each province.
     pub communes: Option<Vec<Commune>>,
+    /// Number of businesses to generate.
+    pub businesses: usize,
+    /// Number of land parcels to generate.
+    pub parcels: usize,
 }
 
 impl Default for WorldConfig {
@@ -26,6 +37,22 @@ impl Default for WorldConfig {
             seed: 2025,
             citizens: 100_000,
             communes: None,
+            businesses: 10_000,
+            parcels: 60_000,
+        }
+    }
+}
+
+impl WorldConfig {
+    /// A world of `citizens` with businesses and parcels in the default
+    /// proportions (one business per ten citizens, six parcels per ten).
+    pub fn scaled(seed: u64, citizens: usize, communes: Option<Vec<Commune>>) -> Self {
+        Self {
+            seed,
+            citizens,
+            communes,
+            businesses: citizens / 10,
+            parcels: citizens * 6 / 10,
         }
     }
 }
@@ -102,6 +129,9 @@ pub struct World {
     citizens: Vec<Citizen>,
     by_id: HashMap<String, u32>,
     by_commune: HashMap<String, Vec<u32>>,
+    businesses: Businesses,
+    insurance: Insurance,
+    land: Land,
 }
 
 impl World {
@@ -127,11 +157,30 @@ impl World {
                 .push(i as u32);
         }
         assign_households(&mut citizens, &communes, &by_commune, &root);
+        // Each source draws from its own seed stream, so that changing one
+        // source's generator never reshuffles another's data.
+        let businesses = Businesses::generate(
+            config.seed ^ 0xD0A4_0000,
+            config.businesses,
+            &citizens,
+            &communes,
+        );
+        let insurance = Insurance::generate(config.seed ^ 0xB4A4_0000, &citizens, &businesses);
+        let land = Land::generate(
+            config.seed ^ 0xDA7D_0000,
+            config.parcels,
+            &citizens,
+            &businesses,
+            &communes,
+        );
         Self {
             communes,
             citizens,
             by_id,
             by_commune,
+            businesses,
+            insurance,
+            land,
         }
     }
 
@@ -160,6 +209,21 @@ impl World {
             .unwrap_or_default()
             .iter()
             .map(|&i| &self.citizens[i as usize])
+    }
+
+    /// The business registration records.
+    pub fn businesses(&self) -> &Businesses {
+        &self.businesses
+    }
+
+    /// The social insurance records.
+    pub fn insurance(&self) -> &Insurance {
+        &self.insurance
+    }
+
+    /// The land records.
+    pub fn land(&self) -> &Land {
+        &self.land
     }
 
     /// Commune codes with their resident counts, most populous first.
@@ -427,11 +491,7 @@ mod tests {
     use super::*;
 
     fn small() -> World {
-        World::generate(&WorldConfig {
-            seed: 7,
-            citizens: 5_000,
-            communes: None,
-        })
+        World::generate(&WorldConfig::scaled(7, 5_000, None))
     }
 
     #[test]
