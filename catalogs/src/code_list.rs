@@ -90,6 +90,17 @@ impl CodeList {
         let wanted = name.trim().to_lowercase();
         self.items.iter().find(|i| i.name.to_lowercase() == wanted)
     }
+
+    /// The code an upstream value stands for: the value itself when it is a
+    /// code, else the code of the item with that name (case-insensitive).
+    /// This is how every connector maps coded values, so that they all map
+    /// the same way.
+    pub fn code_for(&self, value: &str) -> Option<&str> {
+        let v = value.trim();
+        self.get(v)
+            .or_else(|| self.find_by_name(v))
+            .map(|i| i.code.as_str())
+    }
 }
 
 /// Splits one CSV line into trimmed fields. A field may be wrapped in double

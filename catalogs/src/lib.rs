@@ -81,6 +81,17 @@ embedded_list!(
     "doi_tuong_bhyt.csv"
 );
 
+/// The province code valid from 2025-07-01 for `code`, which may be a 2025
+/// code or a code of the 63 provinces before (mapped to the province it
+/// became part of); `None` for a code of neither list.
+pub fn province_code_2025(code: &str) -> Option<&'static str> {
+    let code = code.trim();
+    if let Some(p) = provinces_2025().get(code) {
+        return Some(p.code.as_str());
+    }
+    provinces_2008().get(code)?.extra.as_deref()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +132,17 @@ mod tests {
             provinces_2008().get("62").and_then(|p| p.extra.as_deref()),
             Some("51")
         );
+    }
+
+    #[test]
+    fn values_map_to_codes_the_same_way_everywhere() {
+        assert_eq!(genders().code_for("Nữ"), Some("2"));
+        assert_eq!(genders().code_for(" nam "), Some("1"));
+        assert_eq!(genders().code_for("1"), Some("1"));
+        assert_eq!(ethnic_groups().code_for("Atlantean"), None);
+        assert_eq!(province_code_2025("08"), Some("08"));
+        assert_eq!(province_code_2025("02"), Some("08"));
+        assert_eq!(province_code_2025("03"), None);
     }
 
     #[test]

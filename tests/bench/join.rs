@@ -29,8 +29,6 @@ fn sources(u: &Upstreams, bhxh_batch: u32) -> Vec<Result<ConnectorSource, String
     let mut bhxh = connector_source(Source::Bhxh, &u.bhxh);
     bhxh.manifest.upstream.limits = UpstreamLimits {
         lookup_batch: Some(bhxh_batch),
-        // Room for the per-key variant's thousand calls.
-        max_calls_per_query: Some(100_000),
         ..UpstreamLimits::default()
     };
     vec![Ok(dan_cu), Ok(bhxh)]
@@ -100,6 +98,8 @@ fn main() {
     let communes = lgsp_tests::official_communes();
     let config = || lgsp_host::Config {
         max_instances: Some(64),
+        // Room for the per-key variant's thousand calls.
+        max_upstream_calls_per_query: Some(100_000),
         ..lgsp_host::Config::default()
     };
     let with_batches = Platform::start_with(citizens, communes.clone(), config(), batched);

@@ -97,3 +97,39 @@ async fn the_keyed_table_may_come_second() {
         residents.div_ceil(1000) + residents.div_ceil(100)
     );
 }
+
+#[tokio::test]
+async fn a_key_that_takes_only_equality_is_not_fed_by_a_join() {
+    // `ma_xa` lists a commune (= only); a join must not send it several.
+    let a = query(
+        "SELECT c.ho_ten FROM (VALUES ('00004'), ('00007')) AS v(m) \
+         JOIN dan_cu.cong_dan c ON c.ma_xa = v.m",
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(a.code(), "missing_key_filter");
+    assert!(a.upstream_calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_recursive_query_over_a_lookup_fails_clearly_instead_of_hanging() {
+    let someone = &platform().world.citizens()[3];
+    let started = std::time::Instant::now();
+    let a = query(&format!(
+        "WITH RECURSIVE r(id, depth) AS (SELECT '{}', 0 \
+         UNION ALL SELECT n.so_dinh_danh, r.depth + 1 FROM r \
+         JOIN dan_cu.cong_dan n ON n.so_dinh_danh = r.id WHERE r.depth < 2) \
+         SELECT id FROM r",
+        someone.so_dinh_danh
+    ))
+    .await;
+    let code = if a.status == 200 {
+        a.body["error"]["code"].as_str().unwrap_or("").to_owned()
+    } else {
+        a.code().to_owned()
+    };
+    // Each iteration re-runs the join, whose keys the lookup cannot take
+    // over again: refused with the usual message rather than waiting forever.
+    assert_eq!(code, "missing_key_filter", "{} {}", a.status, a.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -207,3 +207,27 @@ async fn contradictory_key_filters_give_no_rows_and_no_calls() {
     assert!(a.rows().is_empty());
     assert!(a.upstream_calls().is_empty());
 }
+
+#[tokio::test]
+async fn a_batch_that_finds_nobody_does_not_end_the_lookup() {
+    let world = &platform().world;
+    // A full first batch of well-formed IDs nobody holds, then a real one.
+    let mut ids: Vec<String> = (0..2_000)
+        .map(|i| format!("001099{i:06}"))
+        .filter(|id| world.citizen(id).is_none())
+        .take(100)
+        .collect();
+    assert_eq!(ids.len(), 100);
+    let known = &world.citizens()[7];
+    ids.push(known.so_dinh_danh.clone());
+    let list: Vec<String> = ids.iter().map(|id| format!("'{id}'")).collect();
+    let a = query(&format!(
+        "SELECT so_dinh_danh, ho_ten FROM dan_cu.cong_dan WHERE so_dinh_danh IN ({})",
+        list.join(", ")
+    ))
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.rows().len(), 1, "{}", a.body);
+    assert_eq!(a.rows()[0]["ho_ten"], known.ho_ten.as_str());
+    assert_eq!(a.upstream_calls().len(), 2);
+}

@@ -227,3 +227,33 @@ async fn a_join_with_more_keys_than_allowed_is_refused_before_any_lookup() {
         "listing only: {calls:?}"
     );
 }
+
+/// A platform whose ceiling is three upstream calls per query, with the
+/// hostile connector.
+fn three_calls() -> &'static Platform {
+    static PLATFORM: OnceLock<Platform> = OnceLock::new();
+    PLATFORM.get_or_init(|| {
+        fn sources(u: &Upstreams) -> Vec<Result<ConnectorSource, String>> {
+            vec![Ok(lgsp_tests::hostile_source(&u.dan_cu))]
+        }
+        let config = lgsp_host::Config {
+            max_upstream_calls_per_query: Some(3),
+            ..lgsp_host::Config::default()
+        };
+        Platform::start_with(100, None, config, sources)
+    })
+}
+
+#[tokio::test]
+async fn a_connector_that_ignores_the_ceiling_cannot_return_a_partial_answer() {
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/query", three_calls().url))
+        .json(&serde_json::json!({ "sql": "SELECT n FROM hostile.swallow_http" }))
+        .send()
+        .await
+        .expect("platform answers");
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.expect("JSON");
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "upstream_call_limit", "{body}");
+}

@@ -4,10 +4,7 @@
 //! The code lists come from `lgsp-catalogs`; only the service's own spellings
 //! (gender as 1/0) are read here, then looked up in the shared list.
 
-use lgsp_catalogs::{
-    CodeList, contribution_types, genders, health_card_beneficiaries, provinces_2008,
-    provinces_2025,
-};
+use lgsp_catalogs::{CodeList, contribution_types, genders, health_card_beneficiaries};
 use lgsp_guest::{Date, Error, Result};
 
 fn bad(field: &str, what: &str) -> Error {
@@ -59,13 +56,8 @@ pub(crate) fn gender(value: Option<&str>) -> Result<Option<String>> {
 /// A province code, pre-2025 codes mapped to their 2025 successor.
 pub(crate) fn province(value: Option<&str>) -> Result<Option<String>> {
     let Some(code) = value else { return Ok(None) };
-    if provinces_2025().get(code).is_some() {
-        return Ok(Some(code.to_owned()));
-    }
-    provinces_2008()
-        .get(code)
-        .and_then(|p| p.extra.clone())
-        .map(Some)
+    lgsp_catalogs::province_code_2025(code)
+        .map(|c| Some(c.to_owned()))
         .ok_or_else(|| bad("MaTinh", "an unknown province code"))
 }
 
@@ -101,15 +93,12 @@ pub(crate) fn amount(field: &str, value: Option<&str>) -> Result<Option<i128>> {
 
 fn code_or_name(list: &CodeList, field: &str, value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value else { return Ok(None) };
-    list.get(v)
-        .or_else(|| list.find_by_name(v))
-        .map(|item| Some(item.code.clone()))
-        .ok_or_else(|| {
-            bad(
-                field,
-                &format!("a value that is not in the {} catalog", list.id()),
-            )
-        })
+    list.code_for(v).map(|c| Some(c.to_owned())).ok_or_else(|| {
+        bad(
+            field,
+            &format!("a value that is not in the {} catalog", list.id()),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use crate::normalize;
 use crate::soap::{self, Expect, KeyList, Record};
 use lgsp_guest::{
-    BatchSource, Cell, Error, HttpClient, RecordBatch, Result, ScanRequest, required_config,
+    BatchSource, Cell, Error, HttpClient, RecordBatch, Result, ScanRequest, required_config, source,
 };
 use std::time::Duration;
 
@@ -89,52 +89,13 @@ pub(crate) fn lookup(
     key: KeyList,
     keys: Vec<String>,
 ) -> Box<dyn BatchSource> {
-    Box::new(Chunked {
-        api,
-        remaining: request.limit(),
-        request,
-        operation,
-        key,
-        chunks: keys.chunks(MAX_KEYS).map(<[String]>::to_vec).collect(),
-        next: 0,
+    let limit = request.limit();
+    let expect = operation.expect;
+    source::chunked(limit, keys, MAX_KEYS, move |chunk: &[String]| {
+        let body = api.call(expect.operation, Some((key, chunk)))?;
+        let records = soap::parse_response(&body, expect)?;
+        (operation.to_batch)(&request, &records)
     })
-}
-
-/// Unlike `source::paged`, goes on after a call that found nothing: a later
-/// chunk of keys may still match.
-struct Chunked {
-    api: Api,
-    request: ScanRequest,
-    operation: &'static Operation,
-    key: KeyList,
-    chunks: Vec<Vec<String>>,
-    next: usize,
-    remaining: Option<u64>,
-}
-
-impl BatchSource for Chunked {
-    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        while self.next < self.chunks.len() && self.remaining != Some(0) {
-            let chunk = &self.chunks[self.next];
-            self.next += 1;
-            let expect = self.operation.expect;
-            let body = self
-                .api
-                .call(expect.operation, Some((self.key, chunk.as_slice())))?;
-            let records = soap::parse_response(&body, expect)?;
-            let mut batch = (self.operation.to_batch)(&self.request, &records)?;
-            if batch.num_rows() == 0 {
-                continue;
-            }
-            if let Some(remaining) = self.remaining.as_mut() {
-                let keep = (*remaining).min(batch.num_rows() as u64);
-                batch = batch.slice(0, keep as usize);
-                *remaining -= keep;
-            }
-            return Ok(Some(batch));
-        }
-        Ok(None)
-    }
 }
 
 /// A field every record must have.

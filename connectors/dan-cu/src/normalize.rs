@@ -4,7 +4,7 @@
 //! Until the host offers a catalog lookup capability, the mappings live here,
 //! backed by the code lists in `lgsp-catalogs`.
 
-use lgsp_catalogs::{ethnic_groups, genders, nationalities, provinces_2008, provinces_2025};
+use lgsp_catalogs::{ethnic_groups, genders, nationalities};
 use lgsp_guest::{Date, Error, Result};
 
 /// `dd/mm/yyyy` → date.
@@ -37,13 +37,8 @@ pub(crate) fn province(value: Option<&str>) -> Result<Option<String>> {
     let Some(code) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if provinces_2025().get(code).is_some() {
-        return Ok(Some(code.to_owned()));
-    }
-    provinces_2008()
-        .get(code)
-        .and_then(|p| p.extra.clone())
-        .map(Some)
+    lgsp_catalogs::province_code_2025(code)
+        .map(|c| Some(c.to_owned()))
         .ok_or_else(|| Error::upstream_error("the upstream sent an unknown province code"))
 }
 
@@ -55,15 +50,12 @@ fn code_or_name(
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    list.get(v)
-        .or_else(|| list.find_by_name(v))
-        .map(|item| Some(item.code.clone()))
-        .ok_or_else(|| {
-            Error::upstream_error(format!(
-                "the upstream sent a {field} value that is not in the {} catalog",
-                list.id()
-            ))
-        })
+    list.code_for(v).map(|c| Some(c.to_owned())).ok_or_else(|| {
+        Error::upstream_error(format!(
+            "the upstream sent a {field} value that is not in the {} catalog",
+            list.id()
+        ))
+    })
 }
 
 #[cfg(test)]

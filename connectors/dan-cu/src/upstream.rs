@@ -106,22 +106,13 @@ fn upstream_fields(request: &ScanRequest) -> Vec<&'static str> {
 /// Lookup by personal IDs: one GET for a single ID, else batches of 100, fetched
 /// lazily one batch per pull.
 pub(crate) fn lookup(api: Api, request: ScanRequest, ids: Vec<String>) -> Box<dyn BatchSource> {
-    if ids.is_empty() {
-        return source::empty();
-    }
-    let chunks: Vec<Vec<String>> = ids.chunks(LOOKUP_BATCH).map(<[String]>::to_vec).collect();
-    let total = chunks.len() as u32;
-    source::paged(request.limit(), move |page| {
-        let chunk = &chunks[(page.page - 1) as usize];
-        let records = if chunk.len() == 1 {
-            lookup_one(&api, &chunk[0])?
-        } else {
-            lookup_many(&api, &request, chunk)?
+    let limit = request.limit();
+    source::chunked(limit, ids, LOOKUP_BATCH, move |chunk: &[String]| {
+        let records = match chunk {
+            [one] => lookup_one(&api, one)?,
+            many => lookup_many(&api, &request, many)?,
         };
-        Ok(Page {
-            batch: to_batch(&request, &records)?,
-            last: page.page >= total,
-        })
+        to_batch(&request, &records)
     })
 }
 

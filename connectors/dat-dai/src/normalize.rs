@@ -104,9 +104,9 @@ pub(crate) fn land_use(value: Option<&str>) -> Result<Option<String>> {
         return Ok(None);
     };
     let list = land_use_types();
-    list.get(&v.to_uppercase())
-        .or_else(|| list.find_by_name(v))
-        .map(|item| Some(item.code.clone()))
+    list.code_for(&v.to_uppercase())
+        .or_else(|| list.code_for(v))
+        .map(|c| Some(c.to_owned()))
         .ok_or_else(|| {
             Error::upstream_error(
                 "the upstream sent a mucDichSuDung value that is not in the loai_dat catalog",
@@ -131,8 +131,8 @@ pub(crate) fn province(value: Option<&str>) -> Result<Option<String>> {
         return Ok(None);
     };
     let list = provinces_2025();
-    if let Some(item) = list.get(v).or_else(|| list.find_by_name(v)) {
-        return Ok(Some(item.code.clone()));
+    if let Some(code) = list.code_for(v) {
+        return Ok(Some(code.to_owned()));
     }
     let wanted = bare_province(v);
     list.items()

@@ -192,20 +192,9 @@ struct RightWire {
 fn batched<T: Clone + 'static>(
     request: &ScanRequest,
     items: Vec<T>,
-    mut fetch: impl FnMut(&[T]) -> Result<RecordBatch> + 'static,
+    fetch: impl FnMut(&[T]) -> Result<RecordBatch> + 'static,
 ) -> Box<dyn BatchSource> {
-    if items.is_empty() {
-        return source::empty();
-    }
-    let chunks: Vec<Vec<T>> = items.chunks(LOOKUP_BATCH).map(<[T]>::to_vec).collect();
-    let total = chunks.len() as u32;
-    source::paged(request.limit(), move |page| {
-        let chunk = &chunks[(page.page - 1) as usize];
-        Ok(Page {
-            batch: fetch(chunk)?,
-            last: page.page >= total,
-        })
-    })
+    source::chunked(request.limit(), items, LOOKUP_BATCH, fetch)
 }
 
 /// Parcels by key: one GET for a single key, else batches of 100.

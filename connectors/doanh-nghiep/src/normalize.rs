@@ -40,10 +40,11 @@ pub(crate) fn province(ma_tinh: Option<&str>, ma_tinh_cu: Option<&str>) -> Resul
     let Some(old) = present(ma_tinh_cu) else {
         return Ok(None);
     };
+    // Only a pre-2025 code belongs in maTinhCu.
     provinces_2008()
         .get(old)
-        .and_then(|p| p.extra.clone())
-        .map(Some)
+        .and_then(|_| lgsp_catalogs::province_code_2025(old))
+        .map(|c| Some(c.to_owned()))
         .ok_or_else(|| Error::upstream_error("the registry sent an unknown maTinhCu code"))
 }
 
@@ -83,15 +84,12 @@ fn by_name(list: &CodeList, field: &str, value: Option<&str>) -> Result<Option<S
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    list.find_by_name(v)
-        .or_else(|| list.get(v))
-        .map(|item| Some(item.code.clone()))
-        .ok_or_else(|| {
-            Error::upstream_error(format!(
-                "the registry sent a {field} value that is not in the {} catalog",
-                list.id()
-            ))
-        })
+    list.code_for(v).map(|c| Some(c.to_owned())).ok_or_else(|| {
+        Error::upstream_error(format!(
+            "the registry sent a {field} value that is not in the {} catalog",
+            list.id()
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -143,22 +143,11 @@ fn ok_data<T>(envelope: Envelope<T>) -> Result<Option<T>> {
 }
 
 /// Lazily fetches one chunk of keys per pull: each chunk is one upstream call.
-fn chunked<F>(request: &ScanRequest, keys: Vec<String>, mut fetch: F) -> Box<dyn BatchSource>
+fn chunked<F>(request: &ScanRequest, keys: Vec<String>, fetch: F) -> Box<dyn BatchSource>
 where
     F: FnMut(&[String]) -> Result<RecordBatch> + 'static,
 {
-    if keys.is_empty() {
-        return source::empty();
-    }
-    let chunks: Vec<Vec<String>> = keys.chunks(BATCH).map(<[String]>::to_vec).collect();
-    let total = chunks.len() as u32;
-    source::paged(request.limit(), move |page| {
-        let chunk = &chunks[(page.page - 1) as usize];
-        Ok(Page {
-            batch: fetch(chunk)?,
-            last: page.page >= total,
-        })
-    })
+    source::chunked(request.limit(), keys, BATCH, fetch)
 }
 
 /// Lookup by business codes: one GET for a single code, else batches of 50.

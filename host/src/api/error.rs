@@ -239,6 +239,9 @@ impl From<ConnectorError> for ApiError {
             ConnectorError::UpstreamCallLimit { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "upstream_call_limit", Req)
             }
+            ConnectorError::UpstreamThrottled { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "upstream_throttled", Conn)
+            }
             ConnectorError::BadOutput { .. } => {
                 (StatusCode::BAD_GATEWAY, "connector_bad_output", Conn)
             }
@@ -492,6 +495,19 @@ mod tests {
                 "connector_stack_overflow",
                 "connector",
                 "connector h ran out of stack (unbounded recursion)",
+            ),
+            (
+                ConnectorError::UpstreamThrottled {
+                    connector: conn("bhxh"),
+                    reason:
+                        "every call the agency allows at once stayed busy until the call deadline"
+                            .into(),
+                }
+                .into(),
+                503,
+                "upstream_throttled",
+                "connector",
+                "calls to the upstream of bhxh are held to the limits its agency set, and this one could not go out in time (every call the agency allows at once stayed busy until the call deadline); try again shortly",
             ),
             (
                 ConnectorError::UpstreamCallLimit {

@@ -231,6 +231,25 @@ impl ExecutionPlan for ConnectorScanExec {
         Ok(propagation)
     }
 
+    /// A re-run plan (a recursive query's next iteration) gets a fresh join
+    /// without a dynamic filter; the old one would never complete again, so
+    /// it is dropped, and a scan that gets no new one refuses to run.
+    fn reset_state(self: Arc<Self>) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(lookup) = &self.lookup else {
+            return Ok(self);
+        };
+        let mut lookup = lookup.clone();
+        lookup.dynamic = None;
+        Ok(Arc::new(Self {
+            connector: self.connector.clone(),
+            request: self.request.clone(),
+            ctx: self.ctx.clone(),
+            properties: self.properties.clone(),
+            predicate: self.predicate.clone(),
+            lookup: Some(lookup),
+        }))
+    }
+
     fn partition_statistics(&self, _partition: Option<usize>) -> Result<Arc<Statistics>> {
         let rows = if self.lookup.is_some() {
             LOOKUP_ROWS_ESTIMATE

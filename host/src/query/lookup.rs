@@ -15,6 +15,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{
     BinaryExpr, Column, DynamicFilterPhysicalExpr, InListExpr, Literal,
 };
+use datafusion::physical_plan::joins::HashTableLookupExpr;
 use datafusion::scalar::ScalarValue;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -87,15 +88,21 @@ impl Lookup {
                 break;
             }
         }
+        let table = format!("{}.{}", connector.info().name, base.table);
         let Some((path, column, keys)) = found else {
-            return Err(DataFusionError::External(Box::new(TooManyKeys {
-                table: format!("{}.{}", connector.info().name, base.table),
-                max_keys: self.max_keys,
-            })));
+            // A build side too large for an IN list becomes a hash-table
+            // filter; anything else is a join shape the lookup cannot serve.
+            if contains_hash_lookup(&current) {
+                return Err(DataFusionError::External(Box::new(TooManyKeys {
+                    table,
+                    max_keys: self.max_keys,
+                })));
+            }
+            return Err(DataFusionError::External(Box::new(self.missing.clone())));
         };
         if keys.len() > self.max_keys {
             return Err(DataFusionError::External(Box::new(TooManyKeys {
-                table: format!("{}.{}", connector.info().name, base.table),
+                table,
                 max_keys: self.max_keys,
             })));
         }
@@ -128,6 +135,13 @@ impl Lookup {
     }
 }
 
+/// Whether the filter holds a hash-table lookup (DataFusion's form for a
+/// build side beyond the IN-list limits).
+fn contains_hash_lookup(expr: &Arc<dyn PhysicalExpr>) -> bool {
+    expr.downcast_ref::<HashTableLookupExpr>().is_some()
+        || expr.children().into_iter().any(contains_hash_lookup)
+}
+
 /// A join handed a table more keys than the platform looks up at once.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error(
@@ -145,14 +159,19 @@ pub struct TooManyKeys {
 /// (a build side too large for a list becomes a hash lookup).
 fn keys_for(expr: &Arc<dyn PhysicalExpr>, column: &str) -> Option<Vec<FilterValue>> {
     if let Some(lit) = expr.downcast_ref::<Literal>() {
-        // A completed filter left at `true` means the build side was empty;
-        // `false` means no key can match.
+        // A completed join filter is a bare literal only when the build side
+        // was empty: left at `true`, or `false` when no partition had rows.
         return matches!(lit.value(), ScalarValue::Boolean(Some(_))).then(Vec::new);
     }
+    in_list_keys(expr, column)
+}
+
+/// The keys of an `IN` list on `column`, possibly under `AND`s with bounds.
+fn in_list_keys(expr: &Arc<dyn PhysicalExpr>, column: &str) -> Option<Vec<FilterValue>> {
     if let Some(b) = expr.downcast_ref::<BinaryExpr>()
         && *b.op() == Operator::And
     {
-        return keys_for(b.left(), column).or_else(|| keys_for(b.right(), column));
+        return in_list_keys(b.left(), column).or_else(|| in_list_keys(b.right(), column));
     }
     let list = expr.downcast_ref::<InListExpr>()?;
     let on = list.expr().downcast_ref::<Column>()?;

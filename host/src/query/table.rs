@@ -42,17 +42,16 @@ impl ConnectorTable {
         }
     }
 
-    /// Access paths a join can feed: one key column taking `=` or `IN`.
+    /// Access paths a join can feed: one key column that takes `IN`, since
+    /// the join's keys are sent as IN lists. A path that takes only `=` (a
+    /// listing by commune, say) is not one: it would get one value per scan.
     fn lookup_candidates(&self) -> Vec<(u32, String)> {
         self.info()
             .access_paths
             .iter()
             .enumerate()
             .filter_map(|(i, path)| match path.as_slice() {
-                [key]
-                    if key.operators.contains(&FilterOp::InList)
-                        || key.operators.contains(&FilterOp::Eq) =>
-                {
+                [key] if key.operators.contains(&FilterOp::InList) => {
                     Some((u32::try_from(i).ok()?, key.column.clone()))
                 }
                 _ => None,

@@ -303,6 +303,18 @@ impl Sandbox {
         }
     }
 
+    /// Fails once the instance has run into the query's upstream-call ceiling,
+    /// whatever the connector made of the refusal.
+    fn check_ceiling(&self, instance: &Instance) -> Result<(), ConnectorError> {
+        match instance.store.data().outbound.ceiling_hit() {
+            Some(limit) => Err(ConnectorError::UpstreamCallLimit {
+                connector: self.name.to_string(),
+                limit,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// A typed error the guest returned; a refused outgoing request the host
     /// saw during the call takes precedence over the guest's account of it.
     fn guest_error(&self, e: wit::ConnectorError, instance: &Instance) -> ConnectorError {
@@ -316,6 +328,12 @@ impl Sandbox {
                 return ConnectorError::UpstreamCallLimit {
                     connector: self.name.to_string(),
                     limit,
+                };
+            }
+            if denial.throttled {
+                return ConnectorError::UpstreamThrottled {
+                    connector: self.name.to_string(),
+                    reason: denial.reason,
                 };
             }
             return ConnectorError::NetworkDenied {
@@ -465,6 +483,7 @@ impl LoadedConnector {
             Ok(stream) => stream,
             Err(e) => return Err(self.sandbox.guest_error(e, &instance)),
         };
+        self.sandbox.check_ceiling(&instance)?;
         Ok(ScanStream {
             connector: self.clone(),
             instance,
@@ -594,9 +613,15 @@ impl ScanStream {
                 .await?;
             let bytes = match answer {
                 Ok(Some(bytes)) => bytes,
-                Ok(None) => return Ok(None),
+                Ok(None) => {
+                    sandbox.check_ceiling(&self.instance)?;
+                    return Ok(None);
+                }
                 Err(e) => return Err(sandbox.guest_error(e, &self.instance)),
             };
+            // A connector that carried on after the ceiling refused a call
+            // (skipping the keys, say) would answer with rows missing.
+            sandbox.check_ceiling(&self.instance)?;
             self.bytes += bytes.len() as u64;
             if self.bytes > sandbox.limits.max_output_bytes {
                 return Err(ConnectorError::OutputLimit {

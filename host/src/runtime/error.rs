@@ -61,6 +61,16 @@ pub enum ConnectorError {
         /// The ceiling.
         limit: u32,
     },
+    /// The agency's rate or concurrency limit held the call too long.
+    #[error(
+        "calls to the upstream of {connector} are held to the limits its agency set, and this one could not go out in time ({reason}); try again shortly"
+    )]
+    UpstreamThrottled {
+        /// Connector name.
+        connector: String,
+        /// Which limit.
+        reason: String,
+    },
     /// The connector tried to reach a destination it is not allowed to.
     #[error("connector {connector} tried to reach {target}: {reason}")]
     NetworkDenied {
@@ -148,6 +158,7 @@ impl ConnectorError {
             | Self::StackOverflow { connector }
             | Self::NetworkDenied { connector, .. }
             | Self::UpstreamCallLimit { connector, .. }
+            | Self::UpstreamThrottled { connector, .. }
             | Self::Crashed { connector, .. }
             | Self::BadOutput { connector, .. }
             | Self::Busy { connector }

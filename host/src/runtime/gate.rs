@@ -12,6 +12,16 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+/// Lowest rate a manifest may state (one call a day).
+pub(crate) const MIN_RATE: f64 = 1.0 / 86_400.0;
+/// Highest rate a manifest may state.
+pub(crate) const MAX_RATE: f64 = 1_000_000.0;
+
+const RATE_REFUSAL: &str =
+    "the agency's rate limit would hold this call past the call deadline (its system is saturated)";
+const CONCURRENCY_REFUSAL: &str =
+    "every call the agency allows at once stayed busy until the call deadline";
+
 /// Rate and concurrency limits of one connector's upstream, shared by all requests.
 #[derive(Debug)]
 pub(crate) struct UpstreamGate {
@@ -31,24 +41,33 @@ struct TokenBucket {
 }
 
 impl TokenBucket {
-    /// The instant at which the caller may send.
-    fn reserve(&mut self, now: Instant) -> Instant {
+    /// The instant at which the caller may send, reserved only when it is
+    /// no later than `latest`: a caller that would have to give up anyway
+    /// takes no slot, so the schedule never runs further ahead than one
+    /// call deadline, however many callers time out.
+    fn reserve(&mut self, now: Instant, latest: Instant) -> Option<Instant> {
         // Capacity for `burst` immediate sends: the schedule may lag `now` by
         // up to burst - 1 intervals.
-        let earliest = now
-            .checked_sub(self.interval * self.burst.saturating_sub(1))
+        let earliest = self
+            .interval
+            .checked_mul(self.burst.saturating_sub(1))
+            .and_then(|lag| now.checked_sub(lag))
             .unwrap_or(now);
         let slot = self.next_free.map_or(earliest, |n| n.max(earliest));
-        self.next_free = Some(slot + self.interval);
-        slot.max(now)
+        if slot > latest {
+            return None;
+        }
+        self.next_free = Some(slot.checked_add(self.interval).unwrap_or(slot));
+        Some(slot.max(now))
     }
 }
 
 impl UpstreamGate {
     pub(crate) fn new(limits: &UpstreamLimits) -> Self {
+        // The manifest's values are checked at load (`UpstreamLimits::problems`).
         let bucket = limits
             .requests_per_second
-            .filter(|r| r.is_finite() && *r > 0.0)
+            .filter(|r| r.is_finite() && (MIN_RATE..=MAX_RATE).contains(r))
             .map(|rate| {
                 Mutex::new(TokenBucket {
                     interval: Duration::from_secs_f64(1.0 / rate),
@@ -64,21 +83,36 @@ impl UpstreamGate {
         }
     }
 
-    /// Waits for a token and a concurrency slot. The permit is held until the
-    /// call's connection is closed.
-    pub(crate) async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+    /// Waits for a concurrency slot, then for a token, at most `max_wait` in
+    /// all. The permit is held until the call's connection is closed.
+    ///
+    /// # Errors
+    /// Why the call would wait longer than `max_wait`.
+    pub(crate) async fn admit(
+        &self,
+        max_wait: Duration,
+    ) -> Result<Option<OwnedSemaphorePermit>, &'static str> {
+        let latest = Instant::now() + max_wait;
+        // The slot first, then the token: a token taken while queueing for a
+        // slot would let queued calls go out back to back past the burst.
+        let permit = match &self.concurrency {
+            Some(s) => Some(
+                tokio::time::timeout_at(latest, s.clone().acquire_owned())
+                    .await
+                    .map_err(|_| CONCURRENCY_REFUSAL)?
+                    .map_err(|_| CONCURRENCY_REFUSAL)?,
+            ),
+            None => None,
+        };
         if let Some(bucket) = &self.bucket {
             let at = bucket
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .reserve(Instant::now());
+                .reserve(Instant::now(), latest)
+                .ok_or(RATE_REFUSAL)?;
             tokio::time::sleep_until(at).await;
         }
-        match &self.concurrency {
-            // The semaphore is never closed, so acquiring only waits.
-            Some(s) => s.clone().acquire_owned().await.ok(),
-            None => None,
-        }
+        Ok(permit)
     }
 }
 
@@ -129,8 +163,13 @@ mod tests {
             burst: 3,
             next_free: None,
         };
+        let latest = start + Duration::from_secs(60);
         let slots: Vec<u128> = (0..6)
-            .map(|_| bucket.reserve(start).duration_since(start).as_millis())
+            .map(|_| {
+                bucket
+                    .reserve(start, latest)
+                    .map_or(u128::MAX, |at| at.duration_since(start).as_millis())
+            })
             .collect();
         assert_eq!(slots, [0, 0, 0, 100, 200, 300]);
     }
@@ -143,11 +182,47 @@ mod tests {
             burst: 2,
             next_free: None,
         };
+        assert!(
+            bucket
+                .reserve(start, start + Duration::from_secs(1))
+                .is_some()
+        );
         let later = start + Duration::from_secs(10);
+        let latest = later + Duration::from_secs(60);
         let slots: Vec<u128> = (0..4)
-            .map(|_| bucket.reserve(later).duration_since(later).as_millis())
+            .map(|_| {
+                bucket
+                    .reserve(later, latest)
+                    .map_or(u128::MAX, |at| at.duration_since(later).as_millis())
+            })
             .collect();
         assert_eq!(slots, [0, 0, 100, 200]);
+    }
+
+    #[test]
+    fn a_caller_that_would_wait_past_its_deadline_takes_no_slot() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket {
+            interval: Duration::from_millis(100),
+            burst: 1,
+            next_free: None,
+        };
+        let latest = start + Duration::from_millis(250);
+        let slots: Vec<Option<u128>> = (0..5)
+            .map(|_| {
+                bucket
+                    .reserve(start, latest)
+                    .map(|at| at.duration_since(start).as_millis())
+            })
+            .collect();
+        // Refused callers did not push the schedule: the next one still gets 300.
+        assert_eq!(slots, [Some(0), Some(100), Some(200), None, None]);
+        assert_eq!(
+            bucket
+                .reserve(start, start + Duration::from_secs(1))
+                .map(|at| at.duration_since(start).as_millis()),
+            Some(300)
+        );
     }
 
     #[test]

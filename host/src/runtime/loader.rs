@@ -85,6 +85,7 @@ impl Runtime {
             OutboundPolicy::new(&[], false, 0, limits.call_timeout)
                 .unwrap_or_else(|_| unreachable!())
         });
+        problems.extend(source.manifest.upstream.limits.problems());
         if !problems.is_empty() {
             return Err(LoadError { name, problems });
         }
@@ -97,13 +98,19 @@ impl Runtime {
             policy: Arc::new(policy),
             gate: Arc::new(UpstreamGate::new(&source.manifest.upstream.limits)),
             upstream_limits: source.manifest.upstream.limits.clone(),
-            max_calls_per_query: source
-                .manifest
-                .upstream
-                .limits
-                .max_calls_per_query
-                .or(self.settings.max_upstream_calls_per_query)
-                .unwrap_or(super::DEFAULT_MAX_UPSTREAM_CALLS),
+            // A manifest may lower the operator's ceiling, never raise it.
+            max_calls_per_query: {
+                let platform = self
+                    .settings
+                    .max_upstream_calls_per_query
+                    .unwrap_or(super::DEFAULT_MAX_UPSTREAM_CALLS);
+                source
+                    .manifest
+                    .upstream
+                    .limits
+                    .max_calls_per_query
+                    .map_or(platform, |m| m.min(platform))
+            },
         };
         let raw = sandbox
             .describe(&CallContext::platform(format!("load-{name}")))

@@ -83,8 +83,39 @@ pub struct UpstreamLimits {
     /// Keys per scan when the platform drives lookups from a join: set it to
     /// the upstream's batch-lookup size, so one scan is one upstream call.
     pub lookup_batch: Option<u32>,
-    /// Upstream calls one query may make; overrides the platform's ceiling.
+    /// Upstream calls one query may make; lowers the platform's ceiling
+    /// (`max_upstream_calls_per_query`), never raises it.
     pub max_calls_per_query: Option<u32>,
+}
+
+impl UpstreamLimits {
+    /// What is wrong with these values, for the load report.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        use super::gate::{MAX_RATE, MIN_RATE};
+        let mut problems = Vec::new();
+        if let Some(rate) = self.requests_per_second
+            && !(rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&rate))
+        {
+            problems.push(format!(
+                "upstream.limits.requests_per_second must be between {MIN_RATE:.6} (one a day) and {MAX_RATE}, got {rate}"
+            ));
+        }
+        for (name, value) in [
+            ("max_concurrent", self.max_concurrent),
+            ("burst", self.burst),
+            ("lookup_batch", self.lookup_batch),
+            ("max_calls_per_query", self.max_calls_per_query),
+        ] {
+            if let Some(v) = value
+                && !(1..=100_000).contains(&v)
+            {
+                problems.push(format!(
+                    "upstream.limits.{name} must be between 1 and 100000, got {v}"
+                ));
+            }
+        }
+        problems
+    }
 }
 
 /// Per-connector limit overrides.
@@ -201,6 +232,32 @@ pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upstream_limits_are_read_and_checked() {
+        let m: Manifest = toml::from_str(
+            "name = 'x'\ncomponent = 'x.wasm'\n[upstream.limits]\nrequests_per_second = 20.0\nlookup_batch = 50\n",
+        )
+        .expect("valid manifest");
+        assert_eq!(m.upstream.limits.requests_per_second, Some(20.0));
+        assert_eq!(m.upstream.limits.lookup_batch, Some(50));
+        assert!(m.upstream.limits.problems().is_empty());
+        let bad = UpstreamLimits {
+            requests_per_second: Some(0.0),
+            burst: Some(0),
+            ..UpstreamLimits::default()
+        };
+        let problems = bad.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("requests_per_second"));
+        assert!(problems[1].contains("burst must be between 1 and 100000, got 0"));
+        assert!(
+            toml::from_str::<Manifest>(
+                "name = 'x'\ncomponent = 'x.wasm'\n[upstream.limits]\nrate = 1\n"
+            )
+            .is_err()
+        );
+    }
 
     #[test]
     fn parse_errors_do_not_quote_the_file() {

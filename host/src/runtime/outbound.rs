@@ -96,6 +96,9 @@ pub(crate) struct Denial {
     pub(crate) reason: String,
     /// Set when the query's ceiling of upstream calls refused it.
     pub(crate) ceiling: Option<u32>,
+    /// Set when the agency's rate or concurrency limit would have held the
+    /// call past its deadline.
+    pub(crate) throttled: bool,
 }
 
 /// Who the request is for; sent upstream so the provider can see who asks and why.
@@ -117,6 +120,10 @@ pub(crate) struct OutboundHooks {
     connections: Arc<tokio::sync::Semaphore>,
     gate: Arc<UpstreamGate>,
     budget: Option<Arc<CallBudget>>,
+    /// The ceiling this instance ran into, if any: it stays set so that a
+    /// connector that swallows the refusal cannot return a silently partial
+    /// answer.
+    ceiling_hit: Option<u32>,
 }
 
 impl OutboundHooks {
@@ -133,7 +140,13 @@ impl OutboundHooks {
             connections: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS_PER_INSTANCE)),
             gate,
             budget,
+            ceiling_hit: None,
         }
+    }
+
+    /// The per-query ceiling this instance's calls ran into, if any.
+    pub(crate) fn ceiling_hit(&self) -> Option<u32> {
+        self.ceiling_hit
     }
 
     /// How many requests this store has had refused so far.
@@ -187,6 +200,7 @@ impl WasiHttpHooks for OutboundHooks {
                 target: target.clone(),
                 reason: reason.to_owned(),
                 ceiling: None,
+                throttled: false,
             });
             Box::new(async { Err(HttpError::HttpRequestDenied) }) as SendFuture
         };
@@ -205,6 +219,7 @@ impl WasiHttpHooks for OutboundHooks {
         if let Some(budget) = &self.budget
             && !budget.take()
         {
+            self.ceiling_hit = Some(budget.max());
             lock(&self.denials).push(Denial {
                 target: target.clone(),
                 reason: format!(
@@ -212,6 +227,7 @@ impl WasiHttpHooks for OutboundHooks {
                     budget.max()
                 ),
                 ceiling: Some(budget.max()),
+                throttled: false,
             });
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
@@ -231,17 +247,31 @@ impl WasiHttpHooks for OutboundHooks {
                         target,
                         reason: reason.to_owned(),
                         ceiling: None,
+                        throttled: false,
                     });
                     return Err(HttpError::HttpRequestDenied);
                 }
             };
-            // The agency's limits first (shared by every request), then this
-            // instance's own connection cap.
-            let upstream_slot = gate.admit().await;
+            // This instance's own connection cap first, so that an instance
+            // waiting on itself holds none of the agency's shared slots; then
+            // the agency's limits (shared by every request), refused rather
+            // than waited for when they would hold the call past its deadline.
             let permit = connections
                 .acquire_owned()
                 .await
                 .map_err(|_| HttpError::ConnectionLimitReached)?;
+            let upstream_slot = match gate.admit(policy.timeout).await {
+                Ok(slot) => slot,
+                Err(reason) => {
+                    lock(&denials).push(Denial {
+                        target,
+                        reason: reason.to_owned(),
+                        ceiling: None,
+                        throttled: true,
+                    });
+                    return Err(HttpError::HttpRequestDenied);
+                }
+            };
             send(addr, request, options, &policy, (permit, upstream_slot)).await
         })
     }

@@ -44,6 +44,7 @@ const TABLES: &[&str] = &[
     "probe_env",
     "probe_socket",
     "numbers",
+    "swallow_http",
 ];
 
 impl Connector for Hostile {
@@ -130,6 +131,16 @@ impl Connector for Hostile {
                     "the forbidden request went through with HTTP {}",
                     response.status()
                 )))
+            }
+            "swallow_http" => {
+                // Ten calls whose failures it ignores, then an answer as if
+                // all were well: the host must not let that pass as complete.
+                let url = lgsp_guest::required_config("private_name_url")?;
+                let client = lgsp_guest::HttpClient::new(&url)?;
+                for _ in 0..10 {
+                    let _ignored = client.get("/", &[]);
+                }
+                Ok(source::single(rows(&request, 0..3, 0)?))
             }
             other => Err(Error::bad_request(format!("no table {other}"))),
         }
