@@ -7,9 +7,11 @@
 mod code_list;
 mod gso;
 pub mod ids;
+mod text;
 
 pub use code_list::{CodeList, Item};
 pub use gso::{Commune, GsoParseError, parse_gso_communes};
+pub use text::fold;
 
 use std::sync::OnceLock;
 

@@ -73,6 +73,20 @@ impl HttpClient {
         })
     }
 
+    /// The client the administrator configured: `base_url` (required) and
+    /// `timeout_ms` (optional, default 5,000) from the connector's
+    /// configuration. Add the upstream's credentials with [`Self::header`].
+    ///
+    /// # Errors
+    /// `internal` when `base_url` is missing or not an http(s) URL.
+    pub fn from_config() -> Result<Self> {
+        let base_url = crate::required_config("base_url")?;
+        let timeout_ms = crate::config("timeout_ms")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(5_000);
+        Ok(Self::new(&base_url)?.timeout(Duration::from_millis(timeout_ms)))
+    }
+
     /// Adds a header sent with every request (e.g. an API key).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));

@@ -49,6 +49,35 @@ impl Source {
         }
     }
 
+    /// The configuration its connector needs to reach this system at
+    /// `base_url` with `credential` (how each system takes its credential:
+    /// an API-key header, a WS-Security user and password, a bearer token).
+    pub fn connector_config(self, base_url: &str, credential: &str) -> Vec<(String, String)> {
+        let mut config = vec![("base_url".to_owned(), base_url.to_owned())];
+        let secret = credential.to_owned();
+        match self {
+            Source::DanCu | Source::DoanhNghiep => config.push(("api_key".into(), secret)),
+            Source::Bhxh => {
+                config.push(("username".into(), bhxh::USERNAME.into()));
+                config.push(("password".into(), secret));
+            }
+            Source::DatDai => config.push(("token".into(), secret)),
+        }
+        config
+    }
+
+    /// The most keys one batch lookup of this system takes: the manifest's
+    /// `lookup_batch`, so that one scan is one call.
+    pub fn batch_size(self) -> u32 {
+        let size = match self {
+            Source::DanCu => dan_cu::MAX_BATCH,
+            Source::DoanhNghiep => doanh_nghiep::MAX_BATCH,
+            Source::Bhxh => bhxh::MAX_KEYS,
+            Source::DatDai => dat_dai::MAX_BATCH,
+        };
+        u32::try_from(size).unwrap_or(u32::MAX)
+    }
+
     /// The credential the demo configures for it.
     pub fn demo_credential(self) -> &'static str {
         match self {

@@ -17,9 +17,6 @@ use lgsp_sample_upstream::Source;
 use lgsp_tests::{Platform, Upstreams, connector_source};
 use std::time::{Duration, Instant};
 
-/// The social-insurance service's batch-lookup cap (keys per SOAP call).
-const BHXH_BATCH: u32 = 50;
-
 fn sources(u: &Upstreams, bhxh_batch: u32) -> Vec<Result<ConnectorSource, String>> {
     let mut dan_cu = connector_source(Source::DanCu, &u.dan_cu);
     dan_cu.manifest.upstream.limits = UpstreamLimits {
@@ -35,7 +32,7 @@ fn sources(u: &Upstreams, bhxh_batch: u32) -> Vec<Result<ConnectorSource, String
 }
 
 fn batched(u: &Upstreams) -> Vec<Result<ConnectorSource, String>> {
-    sources(u, BHXH_BATCH)
+    sources(u, Source::Bhxh.batch_size())
 }
 
 fn per_key(u: &Upstreams) -> Vec<Result<ConnectorSource, String>> {
@@ -141,7 +138,10 @@ fn main() {
         );
         let mut walls = Vec::new();
         for (name, runs) in [
-            (format!("batched ({BHXH_BATCH} keys/call)"), &batched_runs),
+            (
+                format!("batched ({} keys/call)", Source::Bhxh.batch_size()),
+                &batched_runs,
+            ),
             ("one lookup per key".to_owned(), &per_key_runs),
         ] {
             let wall = median(runs.iter().map(|r| r.wall).collect());

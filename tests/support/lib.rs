@@ -79,24 +79,11 @@ impl Upstreams {
 /// (component `lgsp_connector_<name>.wasm`, configuration keys as each
 /// connector documents them).
 pub fn connector_source(source: Source, upstream: &RunningUpstream) -> ConnectorSource {
-    let mut config: std::collections::BTreeMap<String, String> = [
-        ("base_url".to_owned(), upstream.base_url()),
-        ("timeout_ms".to_owned(), "3000".to_owned()),
-    ]
-    .into();
-    let secret = credential(source).to_owned();
-    match source {
-        Source::DanCu | Source::DoanhNghiep => {
-            config.insert("api_key".into(), secret);
-        }
-        Source::Bhxh => {
-            config.insert("username".into(), "lgsp".into());
-            config.insert("password".into(), secret);
-        }
-        Source::DatDai => {
-            config.insert("token".into(), secret);
-        }
-    }
+    let mut config: std::collections::BTreeMap<String, String> = source
+        .connector_config(&upstream.base_url(), credential(source))
+        .into_iter()
+        .collect();
+    config.insert("timeout_ms".into(), "3000".into());
     let component = format!("lgsp_connector_{}.wasm", source.name());
     ConnectorSource {
         manifest: Manifest {

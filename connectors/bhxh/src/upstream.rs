@@ -5,7 +5,6 @@ use crate::soap::{self, Expect, KeyList, Record};
 use lgsp_guest::{
     BatchSource, Cell, Error, HttpClient, RecordBatch, Result, ScanRequest, required_config, source,
 };
-use std::time::Duration;
 
 /// The service's endpoint, under `base_url`.
 const PATH: &str = "/ws/TraCuuBhxh";
@@ -23,13 +22,9 @@ pub(crate) struct Api {
 
 impl Api {
     pub(crate) fn from_config() -> Result<Self> {
-        let base_url = required_config("base_url")?;
         let username = required_config("username")?;
         let password = required_config("password")?;
-        let timeout_ms = lgsp_guest::config("timeout_ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(5_000);
-        let http = HttpClient::new(&base_url)?.timeout(Duration::from_millis(timeout_ms));
+        let http = HttpClient::from_config()?;
         Ok(Self {
             http,
             username,

@@ -6,7 +6,6 @@ use lgsp_guest::{
     BatchSource, Error, HttpClient, RecordBatch, Result, ScanRequest, required_config,
 };
 use serde::Deserialize;
-use std::time::Duration;
 
 /// The upstream's largest page and batch-lookup sizes.
 const PAGE_SIZE: u64 = 1000;
@@ -19,14 +18,7 @@ pub(crate) struct Api {
 
 impl Api {
     pub(crate) fn from_config() -> Result<Self> {
-        let base_url = required_config("base_url")?;
-        let api_key = required_config("api_key")?;
-        let timeout_ms = lgsp_guest::config("timeout_ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(5_000);
-        let http = HttpClient::new(&base_url)?
-            .header("x-api-key", api_key)
-            .timeout(Duration::from_millis(timeout_ms));
+        let http = HttpClient::from_config()?.header("x-api-key", required_config("api_key")?);
         Ok(Self { http })
     }
 

@@ -9,7 +9,6 @@ use lgsp_guest::{
 };
 use serde::Deserialize;
 use serde_json::json;
-use std::time::Duration;
 
 /// Path prefix of the API.
 const PREFIX: &str = "/api/dat-dai/v1";
@@ -28,14 +27,8 @@ impl Api {
     /// The API from the connector's configuration (`base_url`, `token`,
     /// optional `timeout_ms`).
     pub(crate) fn from_config() -> Result<Self> {
-        let base_url = required_config("base_url")?;
         let token = required_config("token")?;
-        let timeout_ms = lgsp_guest::config("timeout_ms")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(5_000);
-        let http = HttpClient::new(&base_url)?
-            .header("authorization", format!("Bearer {token}"))
-            .timeout(Duration::from_millis(timeout_ms));
+        let http = HttpClient::from_config()?.header("authorization", format!("Bearer {token}"));
         Ok(Self { http })
     }
 

@@ -8,7 +8,6 @@ use lgsp_guest::{
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::time::Duration;
 
 /// The registry's largest page and batch sizes.
 const PAGE_SIZE: u64 = 100;
@@ -21,14 +20,7 @@ pub(crate) struct Api {
 
 impl Api {
     pub(crate) fn from_config() -> Result<Self> {
-        let base_url = required_config("base_url")?;
-        let api_key = required_config("api_key")?;
-        let timeout_ms = lgsp_guest::config("timeout_ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(5_000);
-        let http = HttpClient::new(&base_url)?
-            .header("X-Api-Key", api_key)
-            .timeout(Duration::from_millis(timeout_ms));
+        let http = HttpClient::from_config()?.header("X-Api-Key", required_config("api_key")?);
         Ok(Self { http })
     }
 

@@ -44,29 +44,10 @@ pub struct DemoArgs {
 /// The manifest an administrator would write for `source`'s connector in
 /// the demo: its upstream, credential, and the limits the agency states.
 fn demo_manifest(source: Source, upstream: &RunningUpstream) -> Manifest {
-    let secret = source.demo_credential().to_owned();
-    let mut config: BTreeMap<String, String> =
-        [("base_url".to_owned(), upstream.base_url())].into();
-    // Each upstream has its own batch-lookup size; one scan is one call.
-    let lookup_batch = match source {
-        Source::DanCu => {
-            config.insert("api_key".into(), secret);
-            100
-        }
-        Source::DoanhNghiep => {
-            config.insert("api_key".into(), secret);
-            50
-        }
-        Source::Bhxh => {
-            config.insert("username".into(), "lgsp".into());
-            config.insert("password".into(), secret);
-            50
-        }
-        Source::DatDai => {
-            config.insert("token".into(), secret);
-            100
-        }
-    };
+    let config: BTreeMap<String, String> = source
+        .connector_config(&upstream.base_url(), source.demo_credential())
+        .into_iter()
+        .collect();
     Manifest {
         name: source.name().into(),
         version: None,
@@ -78,7 +59,8 @@ fn demo_manifest(source: Source, upstream: &RunningUpstream) -> Manifest {
                 max_concurrent: Some(8),
                 requests_per_second: Some(200.0),
                 burst: Some(20),
-                lookup_batch: Some(lookup_batch),
+                // Each upstream has its own batch-lookup size; one scan is one call.
+                lookup_batch: Some(source.batch_size()),
                 max_calls_per_query: None,
             },
         },

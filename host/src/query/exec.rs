@@ -158,8 +158,8 @@ impl DisplayAs for ConnectorScanExec {
 }
 
 enum State {
-    /// Waiting for a join's keys.
-    Lookup(Lookup),
+    /// Waiting for a join's keys, to look them up with this request.
+    Lookup(Lookup, ScanRequest),
     /// Requests still to run, one after another.
     Next(VecDeque<ScanRequest>),
     Running(Box<ScanStream>, VecDeque<ScanRequest>),
@@ -282,25 +282,25 @@ impl ExecutionPlan for ConnectorScanExec {
             )));
         }
         let start = match &self.lookup {
-            Some(lookup) => State::Lookup(lookup.clone()),
+            Some(lookup) => State::Lookup(lookup.clone(), self.request.clone()),
             None => State::Next(VecDeque::from([self.request.clone()])),
         };
-        let predicate = self.predicate.clone();
-        let width = self.schema().fields().len();
-        let connector = self.connector.clone();
-        let base = self.request.clone();
-        let ctx = self.ctx.clone();
+        // What every poll needs, behind one Arc: cloned once per batch.
+        let shared = Arc::new((
+            self.connector.clone(),
+            self.ctx.clone(),
+            self.predicate.clone(),
+            self.schema().fields().len(),
+        ));
         let stream = futures::stream::unfold(start, move |mut state| {
-            let predicate = predicate.clone();
-            let connector = connector.clone();
-            let base = base.clone();
-            let ctx = ctx.clone();
+            let shared = shared.clone();
             async move {
+                let (connector, ctx, predicate, width) = &*shared;
                 loop {
                     let (mut scan, rest) = match state {
                         State::Done => return None,
-                        State::Lookup(lookup) => {
-                            match lookup.requests(&base, &connector, &ctx).await {
+                        State::Lookup(lookup, base) => {
+                            match lookup.requests(&base, connector, ctx).await {
                                 Ok(requests) => {
                                     state = State::Next(requests);
                                     continue;
@@ -324,7 +324,7 @@ impl ExecutionPlan for ConnectorScanExec {
                     match next {
                         Ok(Some(batch)) => {
                             return Some((
-                                finish(batch, predicate.as_ref(), width),
+                                finish(batch, predicate.as_ref(), *width),
                                 State::Running(scan, rest),
                             ));
                         }

@@ -17,6 +17,10 @@ use super::{Citizen, Date, days_in_month};
 use lgsp_catalogs::{Commune, provinces_2008};
 use std::collections::{HashMap, HashSet};
 
+/// Accent- and case-folding, as the registry compares names (shared with
+/// the connector through `lgsp-catalogs`).
+pub use lgsp_catalogs::fold;
+
 /// Registrations are generated up to this date (inclusive).
 pub const LAST_REGISTRATION: Date = Date {
     year: 2026,
@@ -392,35 +396,6 @@ fn uniform_date(rng: &mut Rng, from: Date, to: Date) -> Date {
         return from;
     }
     from_day_number(a + rng.below((b - a + 1) as u64) as i64)
-}
-
-/// Lower-cases and strips Vietnamese diacritics (and `đ` → `d`), so that names
-/// can be searched without accents: `"Hoàng Phát"` and `"hoang phat"` fold
-/// to the same text.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars().flat_map(char::to_lowercase) {
-        let base = match ch {
-            'à' | 'á' | 'ả' | 'ã' | 'ạ' | 'ă' | 'ằ' | 'ắ' | 'ẳ' | 'ẵ' | 'ặ' | 'â' | 'ầ' | 'ấ'
-            | 'ẩ' | 'ẫ' | 'ậ' => 'a',
-            'è' | 'é' | 'ẻ' | 'ẽ' | 'ẹ' | 'ê' | 'ề' | 'ế' | 'ể' | 'ễ' | 'ệ' => {
-                'e'
-            }
-            'ì' | 'í' | 'ỉ' | 'ĩ' | 'ị' => 'i',
-            'ò' | 'ó' | 'ỏ' | 'õ' | 'ọ' | 'ô' | 'ồ' | 'ố' | 'ổ' | 'ỗ' | 'ộ' | 'ơ' | 'ờ' | 'ớ'
-            | 'ở' | 'ỡ' | 'ợ' => 'o',
-            'ù' | 'ú' | 'ủ' | 'ũ' | 'ụ' | 'ư' | 'ừ' | 'ứ' | 'ử' | 'ữ' | 'ự' => {
-                'u'
-            }
-            'ỳ' | 'ý' | 'ỷ' | 'ỹ' | 'ỵ' => 'y',
-            'đ' => 'd',
-            // Combining marks of decomposed (NFD) input.
-            '\u{0300}'..='\u{036f}' => continue,
-            other => other,
-        };
-        out.push(base);
-    }
-    out
 }
 
 struct Draft {

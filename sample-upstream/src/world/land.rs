@@ -866,29 +866,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-mod timing {
-    /// `cargo test --release -p lgsp-sample-upstream -- --ignored land_generation_time --nocapture`
-    #[test]
-    #[ignore = "a timing check, meaningful in release only"]
-    fn land_generation_time() {
-        let config = crate::world::WorldConfig::scaled(7, 100_000, None);
-        let started = std::time::Instant::now();
-        let world = crate::world::World::generate(&config);
-        let total = started.elapsed();
-        let started = std::time::Instant::now();
-        let land = super::Land::generate(
-            1,
-            config.parcels,
-            world.citizens(),
-            world.businesses(),
-            world.communes(),
-        );
-        println!(
-            "world {total:?}; land alone {:?} for {} parcels",
-            started.elapsed(),
-            land.all().len()
-        );
-    }
-}
