@@ -106,31 +106,63 @@ impl CodeList {
 /// Splits one CSV line into trimmed fields. A field may be wrapped in double
 /// quotes so that it can contain commas (official names such as "Đất thương
 /// mại, dịch vụ" do); inside quotes `""` stands for one `"`.
-fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted => {
-                if chars.next_if_eq(&'"').is_some() {
-                    field.push('"');
-                } else {
-                    quoted = false;
-                }
-            }
-            // A quote opens a quoted section only at the start of a field.
-            '"' if field.trim().is_empty() => {
-                field.clear();
-                quoted = true;
-            }
-            ',' if !quoted => fields.push(std::mem::take(&mut field).trim().to_owned()),
-            _ => field.push(c),
+pub(crate) fn split_csv_line(line: &str) -> Vec<String> {
+    let mut record = CsvRecord::default();
+    record.feed(line);
+    record.finish()
+}
+
+/// One CSV record read line by line, so that a quoted field may span lines
+/// (the importer's records can hold names with line breaks). Feeding lines
+/// one at a time keeps reading linear even when a quote is never closed.
+#[derive(Debug, Default)]
+pub(crate) struct CsvRecord {
+    fields: Vec<String>,
+    field: String,
+    quoted: bool,
+}
+
+impl CsvRecord {
+    /// Reads one line (without its line break) into the record; `true` when
+    /// the record is complete, `false` when a quoted field continues on the
+    /// next line.
+    pub(crate) fn feed(&mut self, line: &str) -> bool {
+        if self.quoted {
+            // The line break was inside quotes, so it belongs to the field.
+            self.field.push('\n');
         }
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if self.quoted => {
+                    if chars.next_if_eq(&'"').is_some() {
+                        self.field.push('"');
+                    } else {
+                        self.quoted = false;
+                    }
+                }
+                // A quote opens a quoted section only at the start of a field.
+                '"' if self.field.trim().is_empty() => {
+                    self.field.clear();
+                    self.quoted = true;
+                }
+                ',' if !self.quoted => {
+                    let field = std::mem::take(&mut self.field);
+                    self.fields.push(field.trim().to_owned());
+                }
+                _ => self.field.push(c),
+            }
+        }
+        !self.quoted
     }
-    fields.push(field.trim().to_owned());
-    fields
+
+    /// The record's fields, trimmed; the record is empty again afterwards.
+    pub(crate) fn finish(&mut self) -> Vec<String> {
+        let field = std::mem::take(&mut self.field);
+        self.fields.push(field.trim().to_owned());
+        self.quoted = false;
+        std::mem::take(&mut self.fields)
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +181,17 @@ mod tests {
         );
         assert_eq!(split_csv_line("a,,c,"), ["a", "", "c", ""]);
         assert_eq!(split_csv_line("a"), ["a"]);
+    }
+
+    #[test]
+    fn a_quoted_field_may_span_lines() {
+        let mut record = CsvRecord::default();
+        assert!(!record.feed(r#"01,"Dòng một"#));
+        assert!(record.feed(r#"dòng hai",x"#));
+        assert_eq!(record.finish(), ["01", "Dòng một\ndòng hai", "x"]);
+        // The record starts afresh after `finish`.
+        assert!(record.feed("a,b"));
+        assert_eq!(record.finish(), ["a", "b"]);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! with a header row per province.
 
 use crate::provinces_2025;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// One commune-level unit (xã, phường, đặc khu).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +93,7 @@ pub fn parse_gso_communes(text: &str) -> Result<Vec<Commune>, Vec<GsoParseError>
         communes.push(Commune {
             code: code.clone(),
             name: name.clone(),
-            province_code: p,
+            province_code: p.to_owned(),
         });
     }
     if communes.is_empty() && errors.is_empty() {
@@ -104,7 +106,10 @@ pub fn parse_gso_communes(text: &str) -> Result<Vec<Commune>, Vec<GsoParseError>
     }
 }
 
-fn table_cells(line: &str) -> Option<Vec<String>> {
+/// The cells of a Markdown table row (`| a | b |`), with `<br>` line breaks
+/// and runs of white space turned into single spaces; `None` for a line that
+/// is not a table row.
+pub(crate) fn table_cells(line: &str) -> Option<Vec<String>> {
     let inner = line.trim().strip_prefix('|')?.strip_suffix('|')?;
     Some(
         inner
@@ -119,14 +124,21 @@ fn table_cells(line: &str) -> Option<Vec<String>> {
     )
 }
 
-/// Matches "Thành phố Hà Nội", "Tp Hà Nội", "Tỉnh Cà Mau" or a bare "Cà Mau".
-fn province_by_name(name: &str) -> Option<String> {
-    let wanted = bare_province_name(name);
-    provinces_2025()
-        .items()
-        .iter()
-        .find(|p| bare_province_name(&p.name) == wanted)
-        .map(|p| p.code.clone())
+/// The 2025 province code for "Thành phố Hà Nội", "Tp Hà Nội", "Tỉnh Cà Mau"
+/// or a bare "Cà Mau".
+pub(crate) fn province_by_name(name: &str) -> Option<&'static str> {
+    // Built once: files name the province on every one of their 3,321 rows.
+    static BY_NAME: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| {
+        let mut map = HashMap::new();
+        for p in provinces_2025().items() {
+            // The first province of a name wins, as a search in list order would.
+            map.entry(bare_province_name(&p.name))
+                .or_insert(p.code.as_str());
+        }
+        map
+    });
+    by_name.get(&bare_province_name(name)).copied()
 }
 
 fn bare_province_name(name: &str) -> String {

@@ -5,13 +5,20 @@
 //! embedded in the binary and parsed once on first use.
 
 mod code_list;
+pub mod export;
 mod gso;
 pub mod ids;
+pub mod import;
+mod model;
 mod text;
 
-pub use code_list::{CodeList, Item};
+pub use code_list::{CodeList, Item as ListItem};
 pub use gso::{Commune, GsoParseError, parse_gso_communes};
-pub use text::fold;
+pub use model::{
+    CatalogDef, CrosswalkEntry, CrosswalkFormat, Item, ItemFormat, Location, MappingKind,
+    ParsedEntry, ParsedItem, Problem, ProblemKind, UnitLevel, VersionInfo, VersionStatus,
+};
+pub use text::{fold, name_key, strip_unit_prefix};
 
 use std::sync::OnceLock;
 

@@ -29,9 +29,48 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// Unit-type words that official names start with and upstream systems often
+/// leave out ("Tỉnh Cà Mau" vs "Cà Mau"), as [`name_key`] writes them.
+const UNIT_PREFIXES: &[&str] = &[
+    "thanh pho ",
+    "tinh ",
+    "phuong ",
+    "xa ",
+    "dac khu ",
+    "thi tran ",
+    "thi xa ",
+    "quan ",
+    "huyen ",
+    "tp. ",
+    "tp ",
+];
+
+/// The key names are matched by: folded ([`fold`]) with single spaces, so
+/// that "Hà  Nội" and "ha noi" match.
+pub fn name_key(name: &str) -> String {
+    fold(name).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A [`name_key`] without its unit-type prefix ("tinh ", "phuong "...), if it
+/// has one; the platform and the SDK both match names with and without it.
+pub fn strip_unit_prefix(key: &str) -> Option<&str> {
+    UNIT_PREFIXES
+        .iter()
+        .find_map(|p| key.strip_prefix(p))
+        .filter(|rest| !rest.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{fold, name_key, strip_unit_prefix};
+
+    #[test]
+    fn name_keys_drop_accents_spacing_and_unit_prefixes() {
+        assert_eq!(name_key("  Thành phố   Hà Nội "), "thanh pho ha noi");
+        assert_eq!(strip_unit_prefix("thanh pho ha noi"), Some("ha noi"));
+        assert_eq!(strip_unit_prefix("tinh "), None);
+        assert_eq!(strip_unit_prefix("kinh"), None);
+    }
 
     #[test]
     fn strips_accents_and_case() {

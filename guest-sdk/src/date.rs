@@ -27,8 +27,19 @@ impl Date {
     }
 
     /// From days since 1970-01-01.
-    pub fn from_days_since_epoch(days: i32) -> Self {
+    pub const fn from_days_since_epoch(days: i32) -> Self {
         Self(days)
+    }
+
+    /// Today in Vietnam (UTC+7), from the system clock (in the platform,
+    /// WASI's wall clock). A clock set before 1970 reads as 1970-01-01.
+    pub fn today() -> Self {
+        const VIETNAM_OFFSET_SECS: u64 = 7 * 3600;
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let days = (secs + VIETNAM_OFFSET_SECS) / 86_400;
+        Self(i32::try_from(days).unwrap_or(i32::MAX))
     }
 
     /// Days since 1970-01-01 (Arrow `Date32`).
@@ -120,6 +131,13 @@ mod tests {
             Date::from_ymd(2000, 3, 1).map(Date::days_since_epoch),
             Some(11_017)
         );
+    }
+
+    #[test]
+    fn today_is_after_the_2025_reorganization() {
+        // The machine's clock is at least as late as this code.
+        assert!(Date::today() >= Date::from_days_since_epoch(20_270));
+        assert!(Date::today() < Date::from_days_since_epoch(20_270 + 365 * 100));
     }
 
     #[test]

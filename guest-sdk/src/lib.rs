@@ -10,6 +10,9 @@
 //!    ([`ScanRequest::text_values`]), calls the upstream with [`HttpClient`],
 //!    and maps records into batches with [`ScanRequest::batch_builder`].
 //!    Paginated upstreams use [`source::paged`].
+//!    Map upstream values to the shared catalogs' codes with [`catalogs`]
+//!    (names → codes, old administrative codes → today's), so that every
+//!    connector normalizes the same way.
 //! 3. [`Connector::health`] checks the upstream.
 //! 4. [`export!`] wires it to the `lgsp:connector` world.
 //!
@@ -45,6 +48,7 @@
 pub mod adapter;
 mod batch;
 pub mod bindings;
+pub mod catalogs;
 mod date;
 mod error;
 mod filter;

@@ -5,6 +5,34 @@ use crate::filter::{Filter, FilterOp, Value};
 use crate::request::ScanRequest;
 use crate::schema::Table;
 
+/// Runs `f` with catalog lookups ([`crate::catalogs`]) answered by
+/// `catalogs` instead of [`crate::catalogs::Shipped`], on this thread only;
+/// the previous catalogs are back when `f` returns or panics. Use it to test
+/// mappings through catalogs the SDK does not ship, such as communes.
+///
+/// # Examples
+/// ```
+/// use lgsp_guest::catalogs::{self, Catalogs, Item, Successor};
+/// use lgsp_guest::{Date, testing};
+///
+/// struct NoGenders;
+/// impl Catalogs for NoGenders {
+///     fn item(&self, _: &str, _: &str, _: Option<Date>) -> Option<Item> { None }
+///     fn code_for(&self, _: &str, _: &str, _: Option<Date>) -> Option<String> { None }
+///     fn current_codes(&self, _: &str, _: &str, _: Date) -> Vec<Successor> { Vec::new() }
+/// }
+///
+/// assert_eq!(testing::with_catalogs(NoGenders, || catalogs::code_for("gioi_tinh", "Nam", None)), None);
+/// assert_eq!(catalogs::code_for("gioi_tinh", "Nam", None).as_deref(), Some("1"));
+/// ```
+#[cfg(not(target_arch = "wasm32"))]
+pub fn with_catalogs<R>(
+    catalogs: impl crate::catalogs::Catalogs + 'static,
+    f: impl FnOnce() -> R,
+) -> R {
+    crate::catalogs::with_catalogs(catalogs, f)
+}
+
 /// A scan of `columns` of `table` with no filters and no limit.
 ///
 /// # Panics

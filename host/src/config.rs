@@ -57,6 +57,15 @@ pub struct Config {
     /// with more distinct keys is refused [default: 10000].
     #[arg(long, env = "LGSP_MAX_LOOKUP_KEYS")]
     pub max_lookup_keys: Option<usize>,
+    /// The platform database (SQLite file): shared catalogs and, later,
+    /// agencies, keys and the audit log [default: <data_dir>/lgsp.db].
+    #[arg(long, env = "LGSP_DATABASE")]
+    pub database: Option<PathBuf>,
+    /// Bearer token that admin routes (catalog imports, publishing) require.
+    /// Admin routes answer 403 while it is unset. Replaced by signed admin
+    /// keys with the agencies-and-keys work.
+    #[arg(long, env = "LGSP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 /// A configuration file could not be used.
@@ -121,6 +130,8 @@ impl Config {
             max_connector_memory_mib,
             max_upstream_calls_per_query,
             max_lookup_keys,
+            database,
+            admin_token,
         )
     }
 
@@ -140,6 +151,13 @@ impl Config {
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| ".lgsp-data".into())
+    }
+
+    /// The platform database file.
+    pub fn database(&self) -> PathBuf {
+        self.database
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("lgsp.db"))
     }
 
     /// Runtime settings derived from this configuration.
@@ -171,6 +189,8 @@ impl Config {
             },
             cache_dir: Some(self.data_dir().join("compiled")),
             max_upstream_calls_per_query: self.max_upstream_calls_per_query,
+            // The server sets the catalogs once it has opened them.
+            catalogs: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Starting the platform: runtime, connectors, query service and HTTP server.
 
 use crate::api::{self, AppState};
+use crate::catalogs::{CatalogError, CatalogService};
 use crate::config::Config;
 use crate::query::QueryService;
 use crate::runtime::{ConnectorSource, LoadFailure, Registry, Runtime, RuntimeError, Snapshot};
@@ -22,6 +23,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The platform database cannot be opened.
+    #[error(transparent)]
+    Catalogs(#[from] CatalogError),
     /// The connectors directory cannot be read.
     #[error("cannot read the connectors directory {dir}: {source}")]
     ConnectorsDir {
@@ -37,6 +41,7 @@ pub enum StartError {
 pub struct RunningServer {
     addr: SocketAddr,
     registry: Arc<Registry>,
+    catalogs: Arc<CatalogService>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     _runtime: Arc<Runtime>,
@@ -56,6 +61,11 @@ impl RunningServer {
     /// The loaded connectors.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    /// The shared catalogs.
+    pub fn catalogs(&self) -> &Arc<CatalogService> {
+        &self.catalogs
     }
 
     /// Stops accepting requests, finishes those in flight, and returns.
@@ -105,7 +115,10 @@ pub async fn start(
     config: &Config,
     sources: Vec<Result<ConnectorSource, String>>,
 ) -> Result<RunningServer, StartError> {
-    let runtime = Arc::new(Runtime::new(config.runtime_settings())?);
+    let catalogs = CatalogService::open(&config.database()).await?;
+    let mut settings = config.runtime_settings();
+    settings.catalogs = crate::runtime::CatalogHandle(catalogs.clone());
+    let runtime = Arc::new(Runtime::new(settings)?);
     let loads = sources.into_iter().map(|source| {
         let runtime = runtime.clone();
         async move {
@@ -126,6 +139,15 @@ pub async fn start(
         match result {
             Ok(c) => {
                 let name = c.info().name.clone();
+                if name == crate::query::CATALOG_SCHEMA {
+                    snapshot.failures.push(LoadFailure {
+                        error: format!(
+                            "the schema name {name} is reserved for the shared catalogs"
+                        ),
+                        name,
+                    });
+                    continue;
+                }
                 match snapshot.connectors.entry(name) {
                     std::collections::btree_map::Entry::Occupied(e) => {
                         snapshot.failures.push(LoadFailure {
@@ -149,10 +171,16 @@ pub async fn start(
     }
     let registry = Arc::new(Registry::new());
     registry.replace(snapshot);
-    let query = Arc::new(QueryService::new(registry.clone(), config.query_settings()));
+    let query = Arc::new(QueryService::new(
+        registry.clone(),
+        catalogs.clone(),
+        config.query_settings(),
+    ));
     let app = api::router(AppState {
         query,
         registry: registry.clone(),
+        catalogs: catalogs.clone(),
+        admin_token: config.admin_token.clone().map(Arc::from),
     });
     let addr = config.listen();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -181,6 +209,7 @@ pub async fn start(
     Ok(RunningServer {
         addr,
         registry,
+        catalogs,
         shutdown: Some(tx),
         task,
         _runtime: runtime,

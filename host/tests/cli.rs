@@ -6,10 +6,18 @@ use std::process::{Command, Output};
 const LGSP: &str = env!("CARGO_BIN_EXE_lgsp");
 
 async fn server() -> lgsp_host::RunningServer {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!("lgsp-cli-test-{}", std::process::id()));
+    // Each server its own database: the tests run at the same time.
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let database = dir.join(format!("lgsp-{n}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
     let config = lgsp_host::Config {
         listen: Some("127.0.0.1:0".parse().expect("address")),
         data_dir: Some(dir),
+        database: Some(database),
         max_instances: Some(4),
         ..lgsp_host::Config::default()
     };

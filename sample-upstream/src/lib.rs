@@ -14,7 +14,8 @@ mod world;
 
 pub use sim::{Fault, LoggedRequest, Sim, StatsSnapshot};
 pub use world::{
-    Businesses, Citizen, Date, Insurance, Land, Sex, World, WorldConfig, business, insurance, land,
+    Businesses, Citizen, Date, Insurance, Land, OldCommune, Sex, World, WorldConfig, business,
+    insurance, land,
 };
 
 /// The simulated agency systems, one per national database.

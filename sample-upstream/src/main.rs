@@ -63,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
         communes,
         businesses: args.businesses,
         parcels: args.parcels,
+        old_communes: None,
     }));
     let mut running = Vec::new();
     for (i, source) in Source::ALL.into_iter().enumerate() {

@@ -172,9 +172,15 @@ async fn query_layer(hostile: Arc<LoadedConnector>) {
         connectors: [("hostile".to_owned(), hostile)].into(),
         failures: vec![],
     });
-    let one = QueryService::new(registry.clone(), QuerySettings::default());
+    let db = lgsp_tests::target_dir().join(format!("lgsp-bench-query-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let catalogs = lgsp_host::catalogs::CatalogService::open(&db)
+        .await
+        .expect("catalog database");
+    let one = QueryService::new(registry.clone(), catalogs.clone(), QuerySettings::default());
     let two = QueryService::new(
         registry,
+        catalogs,
         QuerySettings {
             target_partitions: 2,
             ..QuerySettings::default()

@@ -3,6 +3,7 @@
 
 mod api;
 mod bhxh;
+mod catalogs;
 mod common;
 mod cross_source;
 mod dat_dai;

@@ -232,6 +232,44 @@ impl Platform {
         config: lgsp_host::Config,
         sources: fn(&Upstreams) -> Vec<Result<ConnectorSource, String>>,
     ) -> Self {
+        Self::start_full(citizens, communes, None, config, sources)
+    }
+
+    /// Starts the standard platform on the official 2025 communes, with the
+    /// commune list before 2025-07-01 and its crosswalk imported into
+    /// `dvhc_xa`, and a world in which some citizens' records still carry
+    /// pre-2025 commune codes.
+    ///
+    /// # Panics
+    /// When `../shared/data/dvhc` is missing or it cannot start.
+    pub fn start_with_history(citizens: usize) -> Self {
+        let history = CommuneHistory::load().expect("CI provides ../shared/data/dvhc");
+        let config = lgsp_host::Config {
+            max_instances: Some(64),
+            admin_token: Some(ADMIN_TOKEN.into()),
+            ..lgsp_host::Config::default()
+        };
+        Self::start_full(
+            citizens,
+            official_communes(),
+            Some(history),
+            config,
+            |upstreams| {
+                Source::ALL
+                    .into_iter()
+                    .map(|s| Ok(connector_source(s, upstreams.get(s))))
+                    .collect()
+            },
+        )
+    }
+
+    fn start_full(
+        citizens: usize,
+        communes: Option<Vec<lgsp_catalogs::Commune>>,
+        history: Option<CommuneHistory>,
+        config: lgsp_host::Config,
+        sources: fn(&Upstreams) -> Vec<Result<ConnectorSource, String>>,
+    ) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("lgsp-test-platform".into())
@@ -242,17 +280,20 @@ impl Platform {
                     .build()
                     .expect("tokio runtime");
                 rt.block_on(async move {
-                    let world =
-                        Arc::new(World::generate(&WorldConfig::scaled(7, citizens, communes)));
+                    let mut world_config = WorldConfig::scaled(7, citizens, communes);
+                    world_config.old_communes = history.as_ref().map(CommuneHistory::old_communes);
+                    let world = Arc::new(World::generate(&world_config));
                     let upstreams = Upstreams::start(&world).await;
                     let config = lgsp_host::Config {
                         listen: Some("127.0.0.1:0".parse().expect("address")),
                         data_dir: Some(data_dir()),
+                        database: Some(fresh_database()),
                         ..config
                     };
                     let server = lgsp_host::start(&config, sources(&upstreams))
                         .await
                         .expect("platform starts");
+                    import_communes(server.catalogs(), &world, history.as_ref()).await;
                     tx.send(Platform {
                         url: server.base_url(),
                         load_failures: server.registry().snapshot().failures.clone(),
@@ -268,6 +309,156 @@ impl Platform {
             })
             .expect("platform thread");
         rx.recv().expect("platform started")
+    }
+}
+
+/// The admin token of platforms started by [`Platform::start_with_history`].
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A database file no other platform uses.
+fn fresh_database() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = target_dir().join("lgsp-test-db");
+    std::fs::create_dir_all(&dir).expect("test database directory");
+    let path = dir.join(format!("{}-{n}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path
+}
+
+/// The official files about communes before and after 2025-07-01.
+#[derive(Debug, Clone)]
+pub struct CommuneHistory {
+    /// `splits.json`: old communes, grouped by old unit.
+    pub splits: String,
+    /// `merges.json`: the crosswalk, grouped by new unit.
+    pub merges: String,
+}
+
+/// Where the shared data lives.
+pub fn dvhc_path(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/dvhc")
+        .join(file)
+}
+
+impl CommuneHistory {
+    /// Reads both files from `../shared/data/dvhc`.
+    pub fn load() -> Option<Self> {
+        Some(Self {
+            splits: std::fs::read_to_string(dvhc_path("splits.json")).ok()?,
+            merges: std::fs::read_to_string(dvhc_path("merges.json")).ok()?,
+        })
+    }
+
+    /// The old communes with their pre-2025 province and their successors,
+    /// for the synthetic world.
+    pub fn old_communes(&self) -> Vec<lgsp_sample_upstream::OldCommune> {
+        use lgsp_catalogs::{CrosswalkFormat, ItemFormat, UnitLevel, import};
+        let items = import::parse_items(ItemFormat::Json, &self.splits, UnitLevel::Commune)
+            .expect("splits.json communes");
+        let crosswalk =
+            import::parse_crosswalk(CrosswalkFormat::Json, &self.merges, UnitLevel::Commune)
+                .expect("merges.json crosswalk");
+        let mut successors: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for e in crosswalk.entries {
+            successors
+                .entry(e.entry.old_code)
+                .or_default()
+                .push(e.entry.new_code);
+        }
+        items
+            .into_iter()
+            .map(|p| lgsp_sample_upstream::OldCommune {
+                successors: successors.remove(&p.item.code).unwrap_or_default(),
+                province_code: p.item.parent.unwrap_or_default(),
+                code: p.item.code,
+            })
+            .collect()
+    }
+}
+
+/// Label and first day of the commune list before the 2025 reorganization, as
+/// the tests import it. The dataset is the list in force on 2025-06-30;
+/// earlier lists are not imported, so the version is taken to hold from
+/// 2020-01-01.
+pub const OLD_COMMUNES_VERSION: &str = "2020-01-01";
+/// Label of the commune list from 2025-07-01.
+pub const NEW_COMMUNES_VERSION: &str = "2025-07-01";
+
+fn ymd(s: &str) -> lgsp_host::catalogs::NaiveDate {
+    lgsp_host::catalogs::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+/// Writes the world's communes into `dvhc_xa` (the 2025 version), and with
+/// `history` the pre-2025 version and the crosswalk, as an admin would.
+async fn import_communes(
+    catalogs: &lgsp_host::catalogs::CatalogService,
+    world: &World,
+    history: Option<&CommuneHistory>,
+) {
+    use lgsp_catalogs::{CrosswalkFormat, Item, ItemFormat, UnitLevel};
+    use lgsp_host::catalogs::ImportSpec;
+    if let Some(h) = history {
+        catalogs
+            .import(
+                "dvhc_xa",
+                &ImportSpec {
+                    version: OLD_COMMUNES_VERSION.into(),
+                    valid_from: ymd(OLD_COMMUNES_VERSION),
+                    valid_to: Some(ymd("2025-06-30")),
+                    source: "splits.json".into(),
+                    publish: true,
+                },
+                ItemFormat::Json,
+                Some(UnitLevel::Commune),
+                &h.splits,
+                None,
+            )
+            .await
+            .expect("pre-2025 communes import");
+    }
+    let items = world
+        .communes()
+        .iter()
+        .map(|c| Item {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            parent: Some(c.province_code.clone()),
+            level: Some("xa".into()),
+            attributes: Default::default(),
+        })
+        .collect();
+    catalogs
+        .import_items(
+            "dvhc_xa",
+            &ImportSpec {
+                version: NEW_COMMUNES_VERSION.into(),
+                valid_from: ymd(NEW_COMMUNES_VERSION),
+                valid_to: None,
+                source: "test world".into(),
+                publish: true,
+            },
+            items,
+            None,
+        )
+        .await
+        .expect("2025 communes import");
+    if let Some(h) = history {
+        catalogs
+            .import_crosswalk(
+                "dvhc_xa",
+                OLD_COMMUNES_VERSION,
+                NEW_COMMUNES_VERSION,
+                CrosswalkFormat::Json,
+                Some(UnitLevel::Commune),
+                &h.merges,
+                "merges.json",
+            )
+            .await
+            .expect("commune crosswalk import");
     }
 }
 

@@ -1,11 +1,18 @@
 //! The insurance service's wire values → LGSP's normalized model: catalog
 //! codes, `DATE`, 2025 province codes, whole VND amounts.
 //!
-//! The code lists come from `lgsp-catalogs`; only the service's own spellings
-//! (gender as 1/0) are read here, then looked up in the shared list.
+//! Every mapping goes through the platform's catalogs
+//! ([`lgsp_guest::catalogs`]), so this connector maps values exactly as the
+//! others do; only the service's own spellings (gender as 1/0) are read here,
+//! then looked up in the shared catalog.
 
-use lgsp_catalogs::{CodeList, contribution_types, genders, health_card_beneficiaries};
+use lgsp_guest::catalogs::{self, CurrentCode};
 use lgsp_guest::{Date, Error, Result};
+
+/// The first day of the 63 provinces. The service re-coded its records when
+/// Hà Tây joined Hà Nội (2008-08-01) but not in 2025, so a book issued
+/// earlier carries a code of that list.
+const FIRST_OLD_PROVINCE_DAY: (i32, u32, u32) = (2008, 8, 1);
 
 fn bad(field: &str, what: &str) -> Error {
     Error::upstream_error(format!("the upstream sent {what} in {field}"))
@@ -47,28 +54,35 @@ pub(crate) fn gender(value: Option<&str>) -> Result<Option<String>> {
         "0" => "Nữ",
         _ => return Err(bad("GioiTinh", "a gender other than 1 or 0")),
     };
-    genders()
-        .find_by_name(name)
-        .map(|i| Some(i.code.clone()))
+    catalogs::code_for("gioi_tinh", name, None)
+        .map(Some)
         .ok_or_else(|| Error::internal("the gioi_tinh catalog lacks Nam/Nữ"))
 }
 
-/// A province code, pre-2025 codes mapped to their 2025 successor.
-pub(crate) fn province(value: Option<&str>) -> Result<Option<String>> {
+/// A province code as recorded when the book was `issued` (today when
+/// unknown) → today's code; pre-2025 codes map to their successor.
+pub(crate) fn province(value: Option<&str>, issued: Option<Date>) -> Result<Option<String>> {
     let Some(code) = value else { return Ok(None) };
-    lgsp_catalogs::province_code_2025(code)
-        .map(|c| Some(c.to_owned()))
-        .ok_or_else(|| bad("MaTinh", "an unknown province code"))
+    let (y, m, d) = FIRST_OLD_PROVINCE_DAY;
+    let first = Date::from_ymd(y, m, d).unwrap_or_else(Date::today);
+    let as_of = issued.map_or_else(Date::today, |day| day.max(first));
+    // Every province merged whole: one successor; several would leave the
+    // province unknown.
+    match catalogs::current_code("dvhc_tinh", code, as_of) {
+        CurrentCode::One(code) => Ok(Some(code)),
+        CurrentCode::Split(_) => Ok(None),
+        CurrentCode::Unknown => Err(not_in("MaTinh", "dvhc_tinh")),
+    }
 }
 
 /// Contribution kind by name (or code) → `loai_dong_bhxh` code.
 pub(crate) fn contribution_kind(value: Option<&str>) -> Result<Option<String>> {
-    code_or_name(contribution_types(), "LoaiDong", value)
+    code_or_name("loai_dong_bhxh", "LoaiDong", value)
 }
 
 /// Beneficiary group code (or name) → `doi_tuong_bhyt` code.
 pub(crate) fn beneficiary(value: Option<&str>) -> Result<Option<String>> {
-    code_or_name(health_card_beneficiaries(), "MaDoiTuong", value)
+    code_or_name("doi_tuong_bhyt", "MaDoiTuong", value)
 }
 
 /// A benefit level, `1` to `5`.
@@ -91,14 +105,18 @@ pub(crate) fn amount(field: &str, value: Option<&str>) -> Result<Option<i128>> {
         .map_err(|_| bad(field, "an amount that is not a whole number of VND"))
 }
 
-fn code_or_name(list: &CodeList, field: &str, value: Option<&str>) -> Result<Option<String>> {
+fn not_in(field: &str, catalog: &str) -> Error {
+    bad(
+        field,
+        &format!("a value that is not in the {catalog} catalog"),
+    )
+}
+
+fn code_or_name(catalog: &str, field: &str, value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value else { return Ok(None) };
-    list.code_for(v).map(|c| Some(c.to_owned())).ok_or_else(|| {
-        bad(
-            field,
-            &format!("a value that is not in the {} catalog", list.id()),
-        )
-    })
+    catalogs::code_for(catalog, v, None)
+        .map(Some)
+        .ok_or_else(|| not_in(field, catalog))
 }
 
 #[cfg(test)]
@@ -133,9 +151,20 @@ mod tests {
         assert_eq!(gender(Some("1")).ok().flatten().as_deref(), Some("1"));
         assert_eq!(gender(Some("0")).ok().flatten().as_deref(), Some("2"));
         assert!(gender(Some("2")).is_err());
-        assert_eq!(province(Some("02")).ok().flatten().as_deref(), Some("08"));
-        assert_eq!(province(Some("79")).ok().flatten().as_deref(), Some("79"));
-        assert!(province(Some("99")).is_err());
+        let issued = |y, m, d| Date::from_ymd(y, m, d);
+        let p = |code, day| province(Some(code), day).ok().flatten();
+        assert_eq!(p("02", issued(2019, 7, 1)).as_deref(), Some("08"));
+        // Books issued before 2008 carry the codes of 2008 too.
+        assert_eq!(p("30", issued(1998, 2, 3)).as_deref(), Some("31"));
+        assert_eq!(p("79", issued(2025, 8, 1)).as_deref(), Some("79"));
+        assert_eq!(p("79", None).as_deref(), Some("79"));
+        let stale = province(Some("02"), issued(2025, 8, 1)).expect_err("02 is gone");
+        assert_eq!(
+            stale.message(),
+            "the upstream sent a value that is not in the dvhc_tinh catalog in MaTinh"
+        );
+        assert!(province(Some("99"), issued(2019, 7, 1)).is_err());
+        assert_eq!(province(None, None).ok().flatten(), None);
         assert_eq!(
             contribution_kind(Some("Bảo hiểm xã hội bắt buộc"))
                 .ok()
@@ -150,7 +179,11 @@ mod tests {
                 .as_deref(),
             Some("02")
         );
-        assert!(contribution_kind(Some("Bảo hiểm nhân thọ")).is_err());
+        let unknown = contribution_kind(Some("Bảo hiểm nhân thọ")).expect_err("not a kind");
+        assert_eq!(
+            unknown.message(),
+            "the upstream sent a value that is not in the loai_dong_bhxh catalog in LoaiDong"
+        );
         assert_eq!(
             beneficiary(Some("TE")).ok().flatten().as_deref(),
             Some("TE")

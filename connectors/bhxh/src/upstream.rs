@@ -109,8 +109,9 @@ pub(crate) fn persons_batch(request: &ScanRequest, records: &[Record]) -> Result
         let ma_so_bhxh = required(r, "MaSoBhxh")?;
         let ngay_sinh = normalize::date("NgaySinh", r.get("NgaySinh"))?;
         let gioi_tinh = normalize::gender(r.get("GioiTinh"))?;
-        let ma_tinh = normalize::province(r.get("MaTinh"))?;
         let ngay_cap_so = normalize::date("NgayCapSo", r.get("NgayCapSo"))?;
+        // The province is recorded with the code in force when the book was issued.
+        let ma_tinh = normalize::province(r.get("MaTinh"), ngay_cap_so)?;
         batch.row(|row| {
             row.set("ma_so_bhxh", ma_so_bhxh);
             row.set("so_dinh_danh", r.get("SoDinhDanh"));

@@ -2,8 +2,10 @@
 //!
 //! Serves `dan_cu.cong_dan`: lookup by personal ID (`=` or `IN`, batched 100 at a
 //! time) and listing by commune of permanent residence (paged). Upstream values
-//! are normalized to the shared catalogs' codes (gender, ethnicity, nationality,
-//! 2025 administrative units) and dates become `DATE`.
+//! are normalized through the platform's shared catalogs (gender, ethnicity,
+//! nationality, 2025 administrative units: a record last updated before
+//! 2025-07-01 has its old codes mapped to today's, and `ma_xa_goc` keeps the
+//! commune code as recorded) and dates become `DATE`.
 //!
 //! Configuration: `base_url`, `api_key`, optional `timeout_ms`.
 
@@ -59,7 +61,10 @@ fn cong_dan() -> Table {
             .catalog("dvhc_tinh"),
     )
     .column(
-        Column::text("que_quan_ma_xa", "Quê quán: mã xã (từ 01/07/2025)")
+        Column::text(
+            "que_quan_ma_xa",
+            "Quê quán: mã xã (từ 01/07/2025; trống nếu hồ sơ ghi mã xã cũ đã chia cho nhiều xã)",
+        )
             .personal(Basic)
             .catalog("dvhc_xa"),
     )
@@ -69,9 +74,20 @@ fn cong_dan() -> Table {
             .catalog("dvhc_tinh"),
     )
     .column(
-        Column::text("ma_xa", "Nơi thường trú: mã xã (từ 01/07/2025)")
-            .personal(Basic)
-            .catalog("dvhc_xa"),
+        Column::text(
+            "ma_xa",
+            "Nơi thường trú: mã xã (từ 01/07/2025; trống nếu hồ sơ ghi mã xã cũ đã chia cho nhiều xã)",
+        )
+        .personal(Basic)
+        .catalog("dvhc_xa"),
+    )
+    .column(
+        Column::text(
+            "ma_xa_goc",
+            "Nơi thường trú: mã xã như hệ thống nguồn ghi, có thể là mã trước 01/07/2025",
+        )
+        .personal(Basic)
+        .catalog("dvhc_xa"),
     )
     .column(Column::text("dia_chi", "Nơi thường trú: địa chỉ chi tiết").personal(Basic))
     .column(Column::text("ma_ho", "Số hộ (sổ hộ khẩu)").personal(Basic))

@@ -64,27 +64,31 @@ struct CongDanWire {
     so_ho_khau: Option<String>,
     quan_he_chu_ho: Option<String>,
     ngay_mat: Option<String>,
+    /// When the record was last updated: its codes are those valid then.
+    ngay_cap_nhat: Option<String>,
 }
 
-/// Upstream field names needed for the requested columns (the API's `truong`).
-fn upstream_fields(request: &ScanRequest) -> Vec<&'static str> {
-    let mut fields: Vec<&'static str> = request
-        .columns()
-        .iter()
-        .filter_map(|c| match c.as_str() {
-            "so_dinh_danh" => Some("soDinhDanh"),
-            "ho_ten" => Some("hoVaTen"),
-            "ngay_sinh" => Some("ngaySinh"),
-            "gioi_tinh" => Some("gioiTinh"),
-            "ma_dan_toc" => Some("danToc"),
-            "ma_quoc_tich" => Some("quocTich"),
-            "que_quan_ma_tinh" | "que_quan_ma_xa" => Some("queQuan"),
-            "ma_tinh" | "ma_xa" | "dia_chi" => Some("thuongTru"),
-            "ma_ho" => Some("soHoKhau"),
-            "quan_he_chu_ho" => Some("quanHeChuHo"),
-            "ngay_mat" => Some("ngayMat"),
-            _ => None,
+/// Upstream field names needed for `columns` (the API's `truong`).
+fn upstream_fields<'a>(columns: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    let mut fields: Vec<&'static str> = columns
+        .into_iter()
+        .flat_map(|c| match c {
+            "so_dinh_danh" => &["soDinhDanh"][..],
+            "ho_ten" => &["hoVaTen"],
+            "ngay_sinh" => &["ngaySinh"],
+            "gioi_tinh" => &["gioiTinh"],
+            "ma_dan_toc" => &["danToc"],
+            "ma_quoc_tich" => &["quocTich"],
+            // Codes are read as of the record's last update.
+            "que_quan_ma_tinh" | "que_quan_ma_xa" => &["queQuan", "ngayCapNhat"],
+            "ma_tinh" | "ma_xa" => &["thuongTru", "ngayCapNhat"],
+            "ma_xa_goc" | "dia_chi" => &["thuongTru"],
+            "ma_ho" => &["soHoKhau"],
+            "quan_he_chu_ho" => &["quanHeChuHo"],
+            "ngay_mat" => &["ngayMat"],
+            _ => &[],
         })
+        .copied()
         .collect();
     fields.sort_unstable();
     fields.dedup();
@@ -93,6 +97,23 @@ fn upstream_fields(request: &ScanRequest) -> Vec<&'static str> {
         fields.push("soDinhDanh");
     }
     fields
+}
+
+/// The fields a lookup needs.
+fn lookup_fields(request: &ScanRequest) -> Vec<&'static str> {
+    upstream_fields(request.columns().iter().map(String::as_str))
+}
+
+/// The fields a listing by commune needs: the requested ones plus the
+/// current commune, to keep only the rows that have it.
+fn listing_fields(request: &ScanRequest) -> Vec<&'static str> {
+    upstream_fields(
+        request
+            .columns()
+            .iter()
+            .map(String::as_str)
+            .chain(["ma_xa"]),
+    )
 }
 
 /// Lookup by personal IDs: one GET for a single ID, else batches of 100, fetched
@@ -104,7 +125,7 @@ pub(crate) fn lookup(api: Api, request: ScanRequest, ids: Vec<String>) -> Box<dy
             [one] => lookup_one(&api, one)?,
             many => lookup_many(&api, &request, many)?,
         };
-        to_batch(&request, &records)
+        to_batch(&request, &records, None)
     })
 }
 
@@ -120,7 +141,7 @@ fn lookup_one(api: &Api, id: &str) -> Result<Vec<CongDanWire>> {
 fn lookup_many(api: &Api, request: &ScanRequest, ids: &[String]) -> Result<Vec<CongDanWire>> {
     let body = serde_json::json!({
         "danhSachSoDinhDanh": ids,
-        "truong": upstream_fields(request),
+        "truong": lookup_fields(request),
     });
     let envelope: Envelope<Vec<CongDanWire>> = api
         .http
@@ -131,30 +152,42 @@ fn lookup_many(api: &Api, request: &ScanRequest, ids: &[String]) -> Result<Vec<C
 }
 
 /// Listing by commune, one upstream page per batch.
+///
+/// The upstream lists a citizen under today's commune, but a record last
+/// updated before 2025-07-01 may name an old commune that was split, whose
+/// `ma_xa` is therefore NULL. Such rows are dropped, so that the rows of a
+/// listing are exactly those whose `ma_xa` is the one asked for, as an
+/// access path requires.
 pub(crate) fn list_commune(api: Api, request: ScanRequest, ma_xa: String) -> Box<dyn BatchSource> {
     // The page size stays fixed for the whole scan, or page offsets would shift.
     let page_size = request.limit().map_or(PAGE_SIZE, |l| l.clamp(1, PAGE_SIZE));
-    let fields = upstream_fields(&request).join(",");
+    let fields = listing_fields(&request).join(",");
     let size = page_size.to_string();
-    source::paged(request.limit(), move |page| {
-        let trang = page.page.to_string();
-        let query = [
-            ("maXa", ma_xa.as_str()),
-            ("trang", trang.as_str()),
-            ("soBanGhi", size.as_str()),
-            ("truong", fields.as_str()),
-        ];
-        let envelope: Envelope<Vec<CongDanWire>> =
-            api.http.get("/api/v1/cong-dan", &query)?.check()?.json()?;
-        let last = envelope
-            .phan_trang
-            .as_ref()
-            .is_none_or(|p| p.trang >= p.tong_so_trang);
-        let records = ok_data(envelope)?.unwrap_or_default();
-        Ok(Page {
-            batch: to_batch(&request, &records)?,
-            last,
-        })
+    // Our own page counter: a page whose rows were all dropped is followed
+    // by the next one in the same pull, since an empty batch ends the scan.
+    let mut next_page: u64 = 1;
+    source::paged(request.limit(), move |_| {
+        loop {
+            let trang = next_page.to_string();
+            next_page += 1;
+            let query = [
+                ("maXa", ma_xa.as_str()),
+                ("trang", trang.as_str()),
+                ("soBanGhi", size.as_str()),
+                ("truong", fields.as_str()),
+            ];
+            let envelope: Envelope<Vec<CongDanWire>> =
+                api.http.get("/api/v1/cong-dan", &query)?.check()?.json()?;
+            let last = envelope
+                .phan_trang
+                .as_ref()
+                .is_none_or(|p| p.trang >= p.tong_so_trang);
+            let records = ok_data(envelope)?.unwrap_or_default();
+            let batch = to_batch(&request, &records, Some(&ma_xa))?;
+            if batch.num_rows() > 0 || last || records.is_empty() {
+                return Ok(Page { batch, last });
+            }
+        }
     })
 }
 
@@ -168,12 +201,18 @@ fn ok_data<T>(envelope: Envelope<T>) -> Result<Option<T>> {
     Ok(envelope.du_lieu)
 }
 
-fn to_batch(request: &ScanRequest, records: &[CongDanWire]) -> Result<RecordBatch> {
+/// The rows of `records`; with `only_commune`, only those whose `ma_xa` is it.
+fn to_batch(
+    request: &ScanRequest,
+    records: &[CongDanWire],
+    only_commune: Option<&str>,
+) -> Result<RecordBatch> {
     let mut batch = request.batch_builder(records.len());
     let mut failure = None;
     for c in records {
         let normalized = Normalized::from_wire(c);
         match normalized {
+            Ok(n) if only_commune.is_some_and(|x| n.ma_xa.as_deref() != Some(x)) => {}
             Ok(n) => batch.row(|r| {
                 r.set("so_dinh_danh", c.so_dinh_danh.as_ref());
                 r.set("ho_ten", c.ho_va_ten.as_ref());
@@ -182,13 +221,11 @@ fn to_batch(request: &ScanRequest, records: &[CongDanWire]) -> Result<RecordBatc
                 r.set("ma_dan_toc", n.ma_dan_toc.as_ref());
                 r.set("ma_quoc_tich", n.ma_quoc_tich.as_ref());
                 r.set("que_quan_ma_tinh", n.que_quan_ma_tinh.as_ref());
-                r.set(
-                    "que_quan_ma_xa",
-                    c.que_quan.as_ref().and_then(|p| p.ma_xa.as_ref()),
-                );
+                r.set("que_quan_ma_xa", n.que_quan_ma_xa.as_ref());
                 r.set("ma_tinh", n.ma_tinh.as_ref());
+                r.set("ma_xa", n.ma_xa.as_ref());
                 r.set(
-                    "ma_xa",
+                    "ma_xa_goc",
                     c.thuong_tru.as_ref().and_then(|p| p.ma_xa.as_ref()),
                 );
                 r.set(
@@ -221,11 +258,17 @@ struct Normalized {
     ma_dan_toc: Option<String>,
     ma_quoc_tich: Option<String>,
     que_quan_ma_tinh: Option<String>,
+    que_quan_ma_xa: Option<String>,
     ma_tinh: Option<String>,
+    ma_xa: Option<String>,
 }
 
 impl Normalized {
     fn from_wire(c: &CongDanWire) -> Result<Self> {
+        let updated = normalize::date("ngayCapNhat", c.ngay_cap_nhat.as_deref())?;
+        let as_of = normalize::as_of(updated);
+        let que_quan = c.que_quan.as_ref();
+        let thuong_tru = c.thuong_tru.as_ref();
         Ok(Self {
             ngay_sinh: normalize::date("ngaySinh", c.ngay_sinh.as_deref())?,
             ngay_mat: normalize::date("ngayMat", c.ngay_mat.as_deref())?,
@@ -233,9 +276,139 @@ impl Normalized {
             ma_dan_toc: normalize::ethnicity(c.dan_toc.as_deref())?,
             ma_quoc_tich: normalize::nationality(c.quoc_tich.as_deref())?,
             que_quan_ma_tinh: normalize::province(
-                c.que_quan.as_ref().and_then(|p| p.ma_tinh.as_deref()),
+                "queQuan.maTinh",
+                que_quan.and_then(|p| p.ma_tinh.as_deref()),
+                as_of,
             )?,
-            ma_tinh: normalize::province(c.thuong_tru.as_ref().and_then(|p| p.ma_tinh.as_deref()))?,
+            que_quan_ma_xa: normalize::commune(
+                "queQuan.maXa",
+                que_quan.and_then(|p| p.ma_xa.as_deref()),
+                as_of,
+            )?,
+            ma_tinh: normalize::province(
+                "thuongTru.maTinh",
+                thuong_tru.and_then(|p| p.ma_tinh.as_deref()),
+                as_of,
+            )?,
+            ma_xa: normalize::commune(
+                "thuongTru.maXa",
+                thuong_tru.and_then(|p| p.ma_xa.as_deref()),
+                as_of,
+            )?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::tests::WithCommunes;
+    use arrow_array::{Array, StringArray};
+    use lgsp_guest::testing;
+
+    /// Three residents of Ba Đình (00004) as the upstream sends them: one
+    /// updated since the reorganization, one recorded under Trúc Bạch (merged
+    /// whole into Ba Đình), one under Ngọc Hà (split between Ba Đình and
+    /// Ngọc Hà).
+    fn records() -> Vec<CongDanWire> {
+        let record = |id: &str, xa: &str, tinh: &str, updated: &str| {
+            serde_json::json!({
+                "soDinhDanh": id,
+                "queQuan": { "maTinh": tinh, "maXa": xa },
+                "thuongTru": { "maTinh": tinh, "maXa": xa, "diaChiChiTiet": "Số 1" },
+                "ngayCapNhat": updated,
+            })
+        };
+        serde_json::from_value(serde_json::json!([
+            record("001085000001", "00004", "01", "02/09/2025"),
+            record("001085000002", "00004", "01", "15/03/2024"),
+            record("001085000003", "00016", "01", "30/06/2025"),
+        ]))
+        .expect("wire records")
+    }
+
+    fn texts(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+        let array = batch
+            .column_by_name(column)
+            .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+            .expect("text column");
+        (0..array.len())
+            .map(|i| (!array.is_null(i)).then(|| array.value(i).to_owned()))
+            .collect()
+    }
+
+    fn some(v: &[&str]) -> Vec<Option<String>> {
+        v.iter().map(|s| Some((*s).to_owned())).collect()
+    }
+
+    const COLUMNS: &[&str] = &[
+        "so_dinh_danh",
+        "ma_tinh",
+        "ma_xa",
+        "ma_xa_goc",
+        "que_quan_ma_xa",
+    ];
+
+    #[test]
+    fn old_codes_are_read_as_of_the_last_update() {
+        let request = testing::scan_request(&crate::cong_dan(), COLUMNS);
+        let batch = testing::with_catalogs(WithCommunes, || to_batch(&request, &records(), None))
+            .expect("batch");
+        assert_eq!(
+            texts(&batch, "ma_xa"),
+            vec![Some("00004".into()), Some("00004".into()), None]
+        );
+        assert_eq!(texts(&batch, "que_quan_ma_xa"), texts(&batch, "ma_xa"));
+        assert_eq!(
+            texts(&batch, "ma_xa_goc"),
+            some(&["00004", "00004", "00016"])
+        );
+        assert_eq!(texts(&batch, "ma_tinh"), some(&["01", "01", "01"]));
+    }
+
+    #[test]
+    fn a_listing_keeps_only_rows_of_the_commune_asked_for() {
+        let request = testing::scan_request(&crate::cong_dan(), COLUMNS);
+        let batch = testing::with_catalogs(WithCommunes, || {
+            to_batch(&request, &records(), Some("00004"))
+        })
+        .expect("batch");
+        assert_eq!(
+            texts(&batch, "so_dinh_danh"),
+            some(&["001085000001", "001085000002"])
+        );
+    }
+
+    #[test]
+    fn an_unknown_recorded_code_fails_the_scan() {
+        let request = testing::scan_request(&crate::cong_dan(), COLUMNS);
+        let mut wire = records();
+        wire[1].thuong_tru = Some(Place {
+            ma_xa: Some("00008".into()),
+            ..Place::default()
+        });
+        let err = testing::with_catalogs(WithCommunes, || to_batch(&request, &wire, None))
+            .expect_err("00008 was no commune code in 2024");
+        assert_eq!(
+            err.message(),
+            "the upstream sent a thuongTru.maXa value that is not in the dvhc_xa catalog"
+        );
+    }
+
+    #[test]
+    fn codes_need_the_update_date_and_listings_the_commune() {
+        let request = testing::scan_request(&crate::cong_dan(), &["ho_ten", "ma_xa"]);
+        assert_eq!(
+            lookup_fields(&request),
+            ["hoVaTen", "ngayCapNhat", "thuongTru"]
+        );
+        let request = testing::scan_request(&crate::cong_dan(), &["ho_ten"]);
+        assert_eq!(lookup_fields(&request), ["hoVaTen"]);
+        assert_eq!(
+            listing_fields(&request),
+            ["hoVaTen", "ngayCapNhat", "thuongTru"]
+        );
+        let request = testing::scan_request(&crate::cong_dan(), &["ma_xa_goc"]);
+        assert_eq!(lookup_fields(&request), ["thuongTru"]);
     }
 }

@@ -2,10 +2,11 @@
 //!
 //! The land database writes names where the model has codes (province,
 //! land-use type), ISO timestamps at `+07:00` where it has dates, areas with a
-//! decimal comma, and holder kinds as words. The code lists come from
-//! `lgsp-catalogs`.
+//! decimal comma, and holder kinds as words. Names become codes through the
+//! platform's catalogs ([`lgsp_guest::catalogs`]), so this connector maps
+//! them exactly as the others do.
 
-use lgsp_catalogs::{land_use_types, provinces_2025};
+use lgsp_guest::catalogs;
 use lgsp_guest::{Date, Error, Result};
 
 /// Vietnam's offset from UTC, in minutes; register dates are local dates.
@@ -103,10 +104,10 @@ pub(crate) fn land_use(value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let list = land_use_types();
-    list.code_for(&v.to_uppercase())
-        .or_else(|| list.code_for(v))
-        .map(|c| Some(c.to_owned()))
+    // The register sometimes writes codes in lower case (`ont`).
+    catalogs::code_for("loai_dat", &v.to_uppercase(), None)
+        .or_else(|| catalogs::code_for("loai_dat", v, None))
+        .map(Some)
         .ok_or_else(|| {
             Error::upstream_error(
                 "the upstream sent a mucDichSuDung value that is not in the loai_dat catalog",
@@ -114,33 +115,19 @@ pub(crate) fn land_use(value: Option<&str>) -> Result<Option<String>> {
         })
 }
 
-/// The part of a province name after its kind ("Thành phố Hà Nội" → "hà nội").
-fn bare_province(name: &str) -> String {
-    let lower = name.trim().to_lowercase();
-    for prefix in ["thành phố ", "tp. ", "tp ", "tỉnh "] {
-        if let Some(rest) = lower.strip_prefix(prefix) {
-            return rest.trim().to_owned();
-        }
-    }
-    lower
-}
-
-/// A province name (with or without "Tỉnh"/"Thành phố") or code → 2025 code.
+/// A province name (with or without "Tỉnh"/"Thành phố", accents or not)
+/// or code → today's code. The register names provinces as they are today,
+/// so a province merged away in 2025 is an error.
 pub(crate) fn province(value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let list = provinces_2025();
-    if let Some(code) = list.code_for(v) {
-        return Ok(Some(code.to_owned()));
-    }
-    let wanted = bare_province(v);
-    list.items()
-        .iter()
-        .find(|i| bare_province(&i.name) == wanted)
-        .map(|i| Some(i.code.clone()))
+    catalogs::code_for("dvhc_tinh", v, None)
+        .map(Some)
         .ok_or_else(|| {
-            Error::upstream_error("the upstream sent a tenTinh value that is not a 2025 province")
+            Error::upstream_error(
+                "the upstream sent a tenTinh value that is not in the dvhc_tinh catalog",
+            )
         })
 }
 
@@ -228,14 +215,17 @@ mod tests {
         );
         assert_eq!(land_use(Some("ont")).ok().flatten().as_deref(), Some("ONT"));
         assert!(land_use(Some("Đất mặt trăng")).is_err());
-        let hanoi = provinces_2025()
-            .get("01")
-            .map(|i| i.name.clone())
+        let hanoi = catalogs::item("dvhc_tinh", "01", None)
+            .map(|i| i.name)
             .unwrap_or_default();
         assert_eq!(province(Some(&hanoi)).ok().flatten().as_deref(), Some("01"));
         assert_eq!(
             province(Some("Hà Nội")).ok().flatten().as_deref(),
             Some("01")
+        );
+        assert_eq!(
+            province(Some("TP. Hồ Chí Minh")).ok().flatten().as_deref(),
+            Some("79")
         );
         assert!(
             province(Some("Hà Giang")).is_err(),

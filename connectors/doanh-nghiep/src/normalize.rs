@@ -1,11 +1,30 @@
 //! Registry values → LGSP's normalized model: catalog codes from names, 2025
 //! province codes, dates as `DATE`, amounts as integers.
 //!
-//! Until the host offers a catalog lookup capability, the mappings live here,
-//! backed by the code lists in `lgsp-catalogs`.
+//! Every mapping goes through the platform's catalogs
+//! ([`lgsp_guest::catalogs`]), so this connector maps values exactly as the
+//! others do; only the registry's own spellings are read here.
 
-use lgsp_catalogs::{CodeList, business_statuses, business_types, provinces_2008, provinces_2025};
+use lgsp_guest::catalogs::{self, CurrentCode};
 use lgsp_guest::{Date, Error, Result};
+
+/// The last day of the 63 provinces. The registry re-coded its records when
+/// Hà Tây joined Hà Nội (2008-08-01) but not in 2025, so `maTinhCu` always
+/// holds a code of the list in force between these two days.
+const LAST_OLD_PROVINCE_DAY: (i32, u32, u32) = (2025, 6, 30);
+const FIRST_OLD_PROVINCE_DAY: (i32, u32, u32) = (2008, 8, 1);
+/// The first day of the 34 provinces, whose codes `maTinh` holds.
+const FIRST_NEW_PROVINCE_DAY: (i32, u32, u32) = (2025, 7, 1);
+
+fn day((y, m, d): (i32, u32, u32)) -> Date {
+    // The constants above are real days; the fallback is never taken.
+    Date::from_ymd(y, m, d).unwrap_or_else(Date::today)
+}
+
+/// The day before the 2025 reorganization, on which pre-2025 codes are read.
+pub(crate) fn last_old_province_day() -> Date {
+    day(LAST_OLD_PROVINCE_DAY)
+}
 
 /// `yyyy-mm-dd` → date.
 pub(crate) fn date(field: &str, value: Option<&str>) -> Result<Option<Date>> {
@@ -19,33 +38,53 @@ pub(crate) fn date(field: &str, value: Option<&str>) -> Result<Option<Date>> {
 
 /// Business type name (e.g. `Công ty cổ phần`) → `loai_hinh_doanh_nghiep` code.
 pub(crate) fn business_type(value: Option<&str>) -> Result<Option<String>> {
-    by_name(business_types(), "loaiHinhDN", value)
+    by_name("loai_hinh_doanh_nghiep", "loaiHinhDN", value)
 }
 
 /// Status name (e.g. `Đang hoạt động`) → `trang_thai_doanh_nghiep` code.
 pub(crate) fn status(value: Option<&str>) -> Result<Option<String>> {
-    by_name(business_statuses(), "tinhTrangHoatDong", value)
+    by_name("trang_thai_doanh_nghiep", "tinhTrangHoatDong", value)
 }
 
-/// The 2025 province code from the registry's head-office record: `maTinh`
-/// (a 2025 code, for businesses registered from 2025-07-01) or `maTinhCu` (the
-/// pre-2025 code, mapped to its successor).
-pub(crate) fn province(ma_tinh: Option<&str>, ma_tinh_cu: Option<&str>) -> Result<Option<String>> {
+/// Today's province code from the registry's head-office record: `maTinh`
+/// (a 2025 code, for businesses registered from 2025-07-01, read as of the
+/// registration) or `maTinhCu` (the pre-2025 code, read as of the
+/// registration within the years the 63-province list was in force, and
+/// mapped to its successor).
+pub(crate) fn province(
+    ma_tinh: Option<&str>,
+    ma_tinh_cu: Option<&str>,
+    registered: Option<Date>,
+) -> Result<Option<String>> {
     if let Some(code) = present(ma_tinh) {
-        return provinces_2025()
-            .get(code)
-            .map(|p| Some(p.code.clone()))
-            .ok_or_else(|| Error::upstream_error("the registry sent an unknown maTinh code"));
+        let as_of = registered
+            .unwrap_or_else(Date::today)
+            .max(day(FIRST_NEW_PROVINCE_DAY));
+        return current_province("maTinh", code, as_of);
     }
     let Some(old) = present(ma_tinh_cu) else {
         return Ok(None);
     };
-    // Only a pre-2025 code belongs in maTinhCu.
-    provinces_2008()
-        .get(old)
-        .and_then(|_| lgsp_catalogs::province_code_2025(old))
-        .map(|c| Some(c.to_owned()))
-        .ok_or_else(|| Error::upstream_error("the registry sent an unknown maTinhCu code"))
+    let as_of = registered
+        .unwrap_or_else(last_old_province_day)
+        .clamp(day(FIRST_OLD_PROVINCE_DAY), last_old_province_day());
+    current_province("maTinhCu", old, as_of)
+}
+
+/// A province code as of `as_of` → today's; exactly one is expected, since
+/// every province merged whole.
+fn current_province(field: &str, code: &str, as_of: Date) -> Result<Option<String>> {
+    match catalogs::current_code("dvhc_tinh", code, as_of) {
+        CurrentCode::One(code) => Ok(Some(code)),
+        CurrentCode::Split(_) => Ok(None),
+        CurrentCode::Unknown => Err(not_in(field, "dvhc_tinh")),
+    }
+}
+
+fn not_in(field: &str, catalog: &str) -> Error {
+    Error::upstream_error(format!(
+        "the registry sent a {field} value that is not in the {catalog} catalog"
+    ))
 }
 
 fn present(v: Option<&str>) -> Option<&str> {
@@ -80,16 +119,13 @@ pub(crate) fn amount(field: &str, value: Option<&str>) -> Result<Option<i128>> {
         .map_err(|_| unreadable())
 }
 
-fn by_name(list: &CodeList, field: &str, value: Option<&str>) -> Result<Option<String>> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+fn by_name(catalog: &str, field: &str, value: Option<&str>) -> Result<Option<String>> {
+    let Some(v) = present(value) else {
         return Ok(None);
     };
-    list.code_for(v).map(|c| Some(c.to_owned())).ok_or_else(|| {
-        Error::upstream_error(format!(
-            "the registry sent a {field} value that is not in the {} catalog",
-            list.id()
-        ))
-    })
+    catalogs::code_for(catalog, v, None)
+        .map(Some)
+        .ok_or_else(|| not_in(field, catalog))
 }
 
 #[cfg(test)]
@@ -120,34 +156,36 @@ mod tests {
             status(Some("Đã giải thể")).ok().flatten().as_deref(),
             Some("04")
         );
-        assert!(status(Some("Đang ngủ đông")).is_err());
+        let unknown = status(Some("Đang ngủ đông")).expect_err("no such status");
+        assert_eq!(
+            unknown.message(),
+            "the registry sent a tinhTrangHoatDong value that is not in the \
+             trang_thai_doanh_nghiep catalog"
+        );
         assert_eq!(status(None).ok().flatten(), None);
     }
 
     #[test]
     fn maps_old_province_codes() {
+        let p = |new, old, registered| province(new, old, registered).ok().flatten();
+        let in_2010 = Date::from_ymd(2010, 5, 12);
+        // Founded before the 63-province list: read as of its first day.
+        let in_1996 = Date::from_ymd(1996, 1, 2);
+        let in_2025 = Date::from_ymd(2025, 9, 1);
+        assert_eq!(p(None, Some("02"), in_2010).as_deref(), Some("08"));
+        assert_eq!(p(None, Some("30"), in_1996).as_deref(), Some("31"));
+        assert_eq!(p(None, Some("01"), None).as_deref(), Some("01"));
+        assert_eq!(p(None, Some("27"), in_2025).as_deref(), Some("24"));
+        assert_eq!(p(Some("24"), None, in_2025).as_deref(), Some("24"));
+        assert_eq!(p(Some("24"), None, in_2010).as_deref(), Some("24"));
+        assert_eq!(p(Some("08"), None, None).as_deref(), Some("08"));
+        let stale = province(Some("02"), None, in_2025).expect_err("maTinh holds 2025 codes");
         assert_eq!(
-            province(None, Some("02")).ok().flatten().as_deref(),
-            Some("08")
+            stale.message(),
+            "the registry sent a maTinh value that is not in the dvhc_tinh catalog"
         );
-        assert_eq!(
-            province(None, Some("30")).ok().flatten().as_deref(),
-            Some("31")
-        );
-        assert_eq!(
-            province(None, Some("01")).ok().flatten().as_deref(),
-            Some("01")
-        );
-        assert_eq!(
-            province(Some("24"), None).ok().flatten().as_deref(),
-            Some("24")
-        );
-        assert!(
-            province(Some("02"), None).is_err(),
-            "maTinh holds 2025 codes"
-        );
-        assert!(province(None, Some("99")).is_err());
-        assert_eq!(province(None, None).ok().flatten(), None);
+        assert!(province(None, Some("99"), in_2010).is_err());
+        assert_eq!(province(None, None, in_2010).ok().flatten(), None);
     }
 
     #[test]

@@ -301,13 +301,15 @@ impl Normalized {
             ));
         }
         let tru_so = r.tru_so.as_ref();
+        let ngay_thanh_lap = normalize::date("ngayThanhLap", r.ngay_thanh_lap.as_deref())?;
         Ok(Self {
             ma_loai_hinh: normalize::business_type(r.loai_hinh_dn.as_deref())?,
             ma_trang_thai: normalize::status(r.tinh_trang_hoat_dong.as_deref())?,
-            ngay_thanh_lap: normalize::date("ngayThanhLap", r.ngay_thanh_lap.as_deref())?,
+            ngay_thanh_lap,
             ma_tinh: normalize::province(
                 tru_so.and_then(|t| t.ma_tinh.as_deref()),
                 tru_so.and_then(|t| t.ma_tinh_cu.as_deref()),
+                ngay_thanh_lap,
             )?,
             von_dieu_le: normalize::amount("vonDieuLe", r.von_dieu_le.as_deref())?,
         })

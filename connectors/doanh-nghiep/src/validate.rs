@@ -2,7 +2,9 @@
 //! input never reaches the registry. Messages give the position, never the
 //! value (personal IDs are personal data).
 
-use lgsp_catalogs::{ids, provinces_2008, provinces_2025};
+use crate::normalize::last_old_province_day;
+use lgsp_catalogs::ids;
+use lgsp_guest::catalogs::{self, CurrentCode};
 use lgsp_guest::{Error, Result};
 
 fn each(
@@ -62,16 +64,26 @@ pub(crate) fn current_province_code(code: &str) -> Result<()> {
     ids::province_code(code).map_err(|reason| {
         Error::bad_request(format!("ma_tinh is not a province code: {reason}"))
     })?;
-    if provinces_2025().get(code).is_some() {
+    if catalogs::item("dvhc_tinh", code, None).is_some() {
         return Ok(());
     }
-    let successor = provinces_2008().get(code).and_then(|p| p.extra.clone());
+    let successor = catalogs::current_code("dvhc_tinh", code, last_old_province_day());
     Err(Error::bad_request(match successor {
-        Some(new) => format!(
+        CurrentCode::One(new) => format!(
             "ma_tinh {code} is a province code from before 2025-07-01; ma_tinh holds the \
              2025 codes: use {new}"
         ),
-        None => format!("ma_tinh {code} is not a province code valid since 2025-07-01"),
+        CurrentCode::Split(news) => format!(
+            "ma_tinh {code} is a province code from before 2025-07-01; ma_tinh holds the \
+             2025 codes: use one of {}",
+            news.iter()
+                .map(|s| s.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        CurrentCode::Unknown => {
+            format!("ma_tinh {code} is not a province code valid since 2025-07-01")
+        }
     }))
 }
 

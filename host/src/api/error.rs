@@ -1,11 +1,13 @@
 //! The one JSON error envelope of the API and the table that maps every error to
 //! a stable machine code and an HTTP status.
 
+use crate::catalogs::CatalogError;
 use crate::query::QueryError;
 use crate::runtime::{ConnectorError, GuestErrorKind};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lgsp_catalogs::Problem;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -39,6 +41,10 @@ pub struct ErrorBody {
     /// The request id (also in the `x-request-id` header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// With `invalid_import`: every problem found in the file, each with its
+    /// kind, its location (line or JSON path) and a message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<Problem>>,
 }
 
 /// An error answered to the client.
@@ -49,6 +55,7 @@ pub struct ApiError {
     kind: ErrorType,
     message: String,
     retry_after: Option<u32>,
+    problems: Option<Vec<Problem>>,
 }
 
 /// Message of every 5xx that must not reveal internals.
@@ -68,6 +75,7 @@ impl ApiError {
             kind,
             message: message.into(),
             retry_after: None,
+            problems: None,
         }
     }
 
@@ -131,6 +139,38 @@ impl ApiError {
         )
     }
 
+    /// `400 bad_parameter`: a path or query parameter is malformed; the
+    /// message says what form it takes.
+    pub fn bad_parameter(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+            ErrorType::InvalidRequest,
+            message,
+        )
+    }
+
+    /// `403 admin_disabled`: the platform has no admin token, so admin
+    /// routes are closed.
+    pub fn admin_disabled() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "admin_disabled",
+            ErrorType::InvalidRequest,
+            "admin routes are disabled: start the platform with --admin-token <token> (or LGSP_ADMIN_TOKEN) to enable them",
+        )
+    }
+
+    /// `401 admin_unauthorized`: the admin token is missing or wrong.
+    pub fn admin_unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "admin_unauthorized",
+            ErrorType::InvalidRequest,
+            "this route requires the admin token: send Authorization: Bearer <admin token>",
+        )
+    }
+
     /// `500 internal`; `detail` goes to the log, never to the client.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
@@ -159,6 +199,7 @@ impl ApiError {
             kind: self.kind,
             message: self.message.clone(),
             request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+            problems: self.problems.clone(),
         }
     }
 }
@@ -171,7 +212,42 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         response
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        use ErrorType::InvalidRequest as Req;
+        let message = e.to_string();
+        let (status, code) = match e {
+            CatalogError::UnknownCatalog(_) => (StatusCode::NOT_FOUND, "unknown_catalog"),
+            CatalogError::UnknownVersion { .. } => (StatusCode::NOT_FOUND, "unknown_version"),
+            CatalogError::UnknownItem { .. } => (StatusCode::NOT_FOUND, "unknown_item"),
+            CatalogError::NoVersionOn { .. } => (StatusCode::NOT_FOUND, "no_version_on_date"),
+            CatalogError::Conflict(_) => (StatusCode::CONFLICT, "catalog_conflict"),
+            CatalogError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_parameter"),
+            CatalogError::Invalid(problems) => {
+                let mut err = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_import",
+                    Req,
+                    message,
+                );
+                err.problems = Some(problems);
+                return err;
+            }
+            // Paths and SQL text stay in the log.
+            CatalogError::Open(_) | CatalogError::Corrupt(_) | CatalogError::Database(_) => {
+                return Self::internal(message);
+            }
+        };
+        Self::new(status, code, Req, message)
     }
 }
 
@@ -649,6 +725,147 @@ mod tests {
             );
             assert_eq!(s, status, "{code}");
         }
+    }
+
+    /// The catalog codes, one row each, like the table above.
+    #[test]
+    fn every_catalog_code_has_its_status_and_body() {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).expect("date");
+        let cases: Vec<(ApiError, u16, &str, &str)> = vec![
+            (
+                CatalogError::UnknownCatalog("x".into()).into(),
+                404,
+                "unknown_catalog",
+                "there is no catalog \"x\"; GET /v1/catalogs lists them",
+            ),
+            (
+                CatalogError::UnknownVersion {
+                    catalog: "dvhc_tinh".into(),
+                    version: "v9".into(),
+                }
+                .into(),
+                404,
+                "unknown_version",
+                "catalog dvhc_tinh has no version \"v9\"",
+            ),
+            (
+                CatalogError::UnknownItem {
+                    catalog: "dvhc_tinh".into(),
+                    version: "2025-07-01".into(),
+                    code: "02".into(),
+                }
+                .into(),
+                404,
+                "unknown_item",
+                "catalog dvhc_tinh has no item \"02\" in version 2025-07-01",
+            ),
+            (
+                CatalogError::NoVersionOn {
+                    catalog: "dvhc_xa".into(),
+                    day,
+                }
+                .into(),
+                404,
+                "no_version_on_date",
+                "catalog dvhc_xa has no published version valid on 2024-06-01",
+            ),
+            (
+                CatalogError::Conflict("catalog x already exists".into()).into(),
+                409,
+                "catalog_conflict",
+                "catalog x already exists",
+            ),
+            (
+                CatalogError::BadRequest("version label \"a b\" is bad".into()).into(),
+                400,
+                "bad_parameter",
+                "version label \"a b\" is bad",
+            ),
+            (
+                ApiError::bad_parameter("as_of must be YYYY-MM-DD"),
+                400,
+                "bad_parameter",
+                "as_of must be YYYY-MM-DD",
+            ),
+            (
+                ApiError::admin_disabled(),
+                403,
+                "admin_disabled",
+                "admin routes are disabled: start the platform with --admin-token <token> (or LGSP_ADMIN_TOKEN) to enable them",
+            ),
+            (
+                ApiError::admin_unauthorized(),
+                401,
+                "admin_unauthorized",
+                "this route requires the admin token: send Authorization: Bearer <admin token>",
+            ),
+            (
+                CatalogError::Open("/secret/path/lgsp.db: permission denied".into()).into(),
+                500,
+                "internal",
+                INTERNAL_MESSAGE,
+            ),
+            (
+                CatalogError::Corrupt("bad date in row 7".into()).into(),
+                500,
+                "internal",
+                INTERNAL_MESSAGE,
+            ),
+            (
+                CatalogError::Database(sqlx::Error::PoolTimedOut).into(),
+                500,
+                "internal",
+                INTERNAL_MESSAGE,
+            ),
+        ];
+        for (error, status, code, message) in cases {
+            let (s, body) = json(error);
+            let kind = if status == 500 {
+                "internal"
+            } else {
+                "invalid_request"
+            };
+            assert_eq!(
+                body,
+                serde_json::json!({ "code": code, "type": kind, "message": message }),
+                "{code}"
+            );
+            assert_eq!(s, status, "{code}");
+        }
+    }
+
+    #[test]
+    fn invalid_import_lists_every_problem() {
+        use lgsp_catalogs::{Location, ProblemKind};
+        let e: ApiError = CatalogError::Invalid(vec![
+            Problem::at(
+                ProblemKind::DuplicateCode,
+                Location::Line(3),
+                "code 01 appears again",
+            ),
+            Problem::whole(ProblemKind::OverlappingValidity, "overlaps 2025-07-01"),
+        ])
+        .into();
+        let (status, body) = json(e);
+        assert_eq!(status, 422);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "code": "invalid_import",
+                "type": "invalid_request",
+                "message": "the import was rejected with 2 problem(s); nothing was written",
+                "problems": [
+                    {"kind": "duplicate_code", "at": {"line": 3}, "message": "code 01 appears again"},
+                    {"kind": "overlapping_validity", "message": "overlaps 2025-07-01"},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn unauthorized_names_the_scheme() {
+        let response = ApiError::admin_unauthorized().into_response();
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
     }
 
     #[test]

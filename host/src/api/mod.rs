@@ -2,6 +2,7 @@
 //! result. This module does not touch wasmtime or DataFusion directly.
 
 mod caller;
+mod catalogs;
 mod encode;
 mod error;
 mod health;
@@ -10,6 +11,12 @@ mod query;
 mod tables;
 
 pub use caller::{Caller, PURPOSE_HEADER, REQUEST_ID_HEADER, RequestId};
+pub use catalogs::{
+    CatalogDoc, CatalogsResponse, ChangesResponse, CrosswalksResponse, ExportFormat, ItemResponse,
+    ItemsResponse, SuccessorDoc, SuccessorsResponse,
+};
+// Catalog reads the `lgsp catalog` command shares with the routes.
+pub(crate) use catalogs::{MAX_LIMIT, export_file, items_page, successors_of};
 pub use encode::{ARROW_STREAM, Format};
 pub use error::{ApiError, ErrorBody, ErrorType};
 pub use health::{Liveness, ServiceHealth, ServicesHealth};
@@ -32,6 +39,11 @@ pub struct AppState {
     pub query: Arc<QueryService>,
     /// Loaded connectors.
     pub registry: Arc<Registry>,
+    /// Shared catalogs.
+    pub catalogs: Arc<crate::catalogs::CatalogService>,
+    /// The bearer token admin routes require; admin routes are closed
+    /// without one.
+    pub admin_token: Option<Arc<str>>,
 }
 
 /// The whole API, ready to serve (or to call in tests without a socket).
@@ -42,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(health::liveness))
         .route("/v1/health/services", get(health::services))
         .route("/v1/openapi.json", get(openapi::document))
+        .merge(catalogs::routes())
         .fallback(caller::not_found)
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
         // Room for the longest SQL text plus its JSON envelope.

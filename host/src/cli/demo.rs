@@ -132,12 +132,27 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         upstreams.push((source, upstream.base_url()));
         running.push(upstream);
     }
+    // The demo starts from a fresh database each run, so that its commune
+    // catalog always matches the world it generated.
+    let database = args.data_dir.join("demo.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", database.display()));
+        if file.exists() {
+            std::fs::remove_file(&file).with_context(|| {
+                format!("removing the previous demo database {}", file.display())
+            })?;
+        }
+    }
+    let admin_token = uuid::Uuid::new_v4().simple().to_string();
     let config = Config {
         listen: Some(args.listen),
         data_dir: Some(args.data_dir.clone()),
+        database: Some(database),
+        admin_token: Some(admin_token.clone()),
         ..Config::default()
     };
     let server = crate::server::start(&config, sources).await?;
+    import_world_communes(server.catalogs(), &world, args.communes.is_some()).await?;
     if let Some(failure) = server.registry().snapshot().failures.first() {
         bail!(
             "the {} connector did not load: {}",
@@ -145,9 +160,57 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
             failure.error
         );
     }
-    print_examples(&server.base_url(), &upstreams, &world);
+    print_examples(&server.base_url(), &upstreams, &world, &admin_token);
     server.wait_for_signal().await;
     drop(running);
+    Ok(())
+}
+
+/// Writes the world's communes into the `dvhc_xa` catalog as the version
+/// valid from 2025-07-01, so connectors normalize against the same list the
+/// simulated systems use.
+async fn import_world_communes(
+    catalogs: &crate::catalogs::CatalogService,
+    world: &World,
+    official: bool,
+) -> anyhow::Result<()> {
+    let items = world
+        .communes()
+        .iter()
+        .map(|c| lgsp_catalogs::Item {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            parent: Some(c.province_code.clone()),
+            level: Some("xa".into()),
+            attributes: Default::default(),
+        })
+        .collect();
+    let started = Instant::now();
+    let version = catalogs
+        .import_items(
+            "dvhc_xa",
+            &crate::catalogs::ImportSpec {
+                version: "2025-07-01".into(),
+                valid_from: chrono::NaiveDate::from_ymd_opt(2025, 7, 1)
+                    .context("the 2025 reorganization date")?,
+                valid_to: None,
+                source: if official {
+                    "GSO list given to lgsp demo --communes".into()
+                } else {
+                    "synthetic communes of the demo world (codes 9PPNN)".into()
+                },
+                publish: true,
+            },
+            items,
+            None,
+        )
+        .await
+        .context("importing the demo communes into dvhc_xa")?;
+    println!(
+        "Catalogs: shipped lists loaded; dvhc_xa has {} communes ({:.1?})",
+        version.items,
+        started.elapsed()
+    );
     Ok(())
 }
 
@@ -173,7 +236,7 @@ fn read_communes(path: &Path) -> anyhow::Result<Vec<lgsp_catalogs::Commune>> {
     })
 }
 
-fn print_examples(api: &str, upstreams: &[(Source, String)], world: &World) {
+fn print_examples(api: &str, upstreams: &[(Source, String)], world: &World, admin_token: &str) {
     let systems: String = upstreams
         .iter()
         .map(|(s, url)| format!("  {:<19} {url}   (simulated)\n", s.name()))
@@ -208,11 +271,19 @@ Try (from another terminal; `lgsp` is target/debug/lgsp, or target/release/lgsp)
   lgsp query "SELECT c.ho_ten, q.tu_thang, q.ma_so_doanh_nghiep, q.muc_luong FROM dan_cu.cong_dan c JOIN bhxh.qua_trinh_dong q USING (so_dinh_danh) WHERE c.ma_xa = '{big_commune}' LIMIT 20"
   lgsp query "SELECT d.ten, r.ho_ten, c.ngay_sinh FROM doanh_nghiep.doanh_nghiep d JOIN doanh_nghiep.nguoi_dai_dien r USING (ma_so_doanh_nghiep) JOIN dan_cu.cong_dan c USING (so_dinh_danh) WHERE d.ma_xa = '{big_commune}'"
   lgsp query "SELECT q.so_to_ban_do, q.so_thua, q.so_giay_chung_nhan, c.ho_ten FROM dat_dai.quyen_su_dung q JOIN dan_cu.cong_dan c USING (so_dinh_danh) WHERE q.ma_xa = '{big_commune}' LIMIT 20"
+  lgsp query "SELECT t.ten AS tinh, COUNT(*) AS so_nguoi FROM dan_cu.cong_dan c JOIN danh_muc.dvhc_tinh t ON t.ma = c.ma_tinh WHERE c.ma_xa = '{big_commune}' GROUP BY t.ten"
+  lgsp query "SELECT ma, ten FROM danh_muc_ngay('dvhc_tinh', '2024-06-01') WHERE ten LIKE '%Giang%'"
+  lgsp query "SELECT ma_cu, ma_moi, kieu FROM danh_muc.chuyen_doi WHERE danh_muc = 'dvhc_tinh' AND ma_moi = '08'"
   lgsp query "SELECT ho_ten FROM dan_cu.cong_dan"      # refused: no key filter, no upstream call
   lgsp query "DROP TABLE dan_cu.cong_dan"              # refused: read-only
 
   curl -s {api}/v1/tables
   curl -s {api}/v1/health/services
+  curl -s {api}/v1/catalogs
+  curl -s '{api}/v1/catalogs/dvhc_tinh/items?q=ha%20noi'
+  curl -s '{api}/v1/catalogs/dvhc_tinh/successors/02?as_of=2024-06-01'
+  curl -s -X POST -H 'authorization: Bearer {admin_token}' --data-binary @my-list.csv \
+       '{api}/v1/catalogs/dan_toc/versions?version=2&valid_from=2027-01-01&format=csv'   # admin: import a draft
   curl -s {api}/v1/query -H 'content-type: application/json' -H 'accept: text/csv' \
        -d '{{"sql": "SELECT ho_ten, ngay_sinh FROM dan_cu.cong_dan WHERE ma_xa = '\''{big_commune}'\'' LIMIT 5"}}'
 

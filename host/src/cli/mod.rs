@@ -1,8 +1,10 @@
-//! The `lgsp` command line: `serve`, `demo`, `query`.
+//! The `lgsp` command line: `serve`, `demo`, `query`, `catalog`.
 
+mod catalog;
 mod demo;
 mod query;
 
+pub use catalog::{CatalogArgs, CatalogCommand, CrosswalkInput, InputFormat, Level, OutputFile};
 pub use demo::DemoArgs;
 pub use query::{OutputFormat, QueryArgs};
 
@@ -38,12 +40,18 @@ pub enum Command {
     Query(QueryArgs),
     /// Print the OpenAPI document of the HTTP API (JSON).
     Openapi,
+    /// Manage the shared catalogs in the platform database: list, create,
+    /// import, publish, crosswalk, diff, export, look up.
+    Catalog(CatalogArgs),
 }
 
 impl Cli {
     /// Whether this command prints results that logs would clutter.
     pub fn is_client(&self) -> bool {
-        matches!(self.command, Command::Query(_) | Command::Openapi)
+        matches!(
+            self.command,
+            Command::Query(_) | Command::Openapi | Command::Catalog(_)
+        )
     }
 }
 
@@ -69,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(args).await,
         Command::Query(args) => query::run(args).await,
+        Command::Catalog(args) => catalog::run(args).await,
         Command::Openapi => {
             use utoipa::OpenApi;
             println!("{}", crate::api::ApiDoc::openapi().to_pretty_json()?);

@@ -3,6 +3,7 @@
 //! they are produced.
 
 mod catalog;
+mod danh_muc;
 mod error;
 mod exec;
 mod filters;
@@ -14,6 +15,7 @@ pub use error::{MissingKeyFilter, QueryError};
 pub use guard::MAX_SQL_BYTES;
 pub use lookup::TooManyKeys;
 
+use crate::catalogs::CatalogService;
 use crate::runtime::{CallContext, Registry};
 use catalog::ConnectorSchema;
 use datafusion::arrow::array::RecordBatch;
@@ -28,6 +30,9 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The SQL schema of the shared catalogs; no connector may take this name.
+pub const CATALOG_SCHEMA: &str = danh_muc::SCHEMA;
 
 /// The SQL catalog every connector schema lives in.
 pub const CATALOG: &str = "lgsp";
@@ -80,13 +85,22 @@ impl Default for QuerySettings {
 #[derive(Debug)]
 pub struct QueryService {
     registry: Arc<Registry>,
+    catalogs: Arc<CatalogService>,
     settings: QuerySettings,
 }
 
 impl QueryService {
-    /// A service over the connectors in `registry`.
-    pub fn new(registry: Arc<Registry>, settings: QuerySettings) -> Self {
-        Self { registry, settings }
+    /// A service over the connectors in `registry` and the shared catalogs.
+    pub fn new(
+        registry: Arc<Registry>,
+        catalogs: Arc<CatalogService>,
+        settings: QuerySettings,
+    ) -> Self {
+        Self {
+            registry,
+            catalogs,
+            settings,
+        }
     }
 
     /// The settings in force.
@@ -138,7 +152,22 @@ impl QueryService {
             session.deregister_udf(name);
         }
         let catalog = MemoryCatalogProvider::new();
+        let index = self.catalogs.index();
+        catalog
+            .register_schema(
+                danh_muc::SCHEMA,
+                Arc::new(danh_muc::CatalogSchema::new(index.clone())),
+            )
+            .map_err(|e| QueryError::Internal(e.to_string()))?;
+        session.register_udtf(
+            danh_muc::AS_OF_FUNCTION,
+            Arc::new(danh_muc::AsOf::new(index)),
+        );
         for (name, connector) in &self.registry.snapshot().connectors {
+            // The loader refuses this name; a schema must never shadow the catalogs.
+            if name == danh_muc::SCHEMA {
+                continue;
+            }
             catalog
                 .register_schema(
                     name,

@@ -5,6 +5,7 @@
 use super::bindings::exports::lgsp::connector::source::Guest;
 use super::bindings::lgsp::connector::types as wit;
 use super::bindings::{Connector, ConnectorPre};
+use super::catalog_lookup::CatalogHandle;
 use super::description::{ConnectorInfo, FilterOp};
 use super::error::{ConnectorError, GuestErrorKind};
 use super::gate::{CallBudget, UpstreamGate};
@@ -176,6 +177,8 @@ pub(crate) struct Sandbox {
     pub(crate) upstream_limits: UpstreamLimits,
     /// Upstream calls one query may make.
     pub(crate) max_calls_per_query: u32,
+    /// What the connector's `catalogs` lookups are answered from.
+    pub(crate) catalogs: CatalogHandle,
 }
 
 /// A live instance of a connector.
@@ -208,7 +211,12 @@ impl Sandbox {
             self.gate.clone(),
             budget,
         );
-        let state = StoreState::new(identity, outbound, self.limits.memory_bytes);
+        let state = StoreState::new(
+            identity,
+            outbound,
+            self.catalogs.clone(),
+            self.limits.memory_bytes,
+        );
         let mut store = Store::new(self.pre.engine(), state);
         // One call returns at most one batch of the scan's output, plus room
         // for the request and headers of outgoing HTTP.

@@ -111,6 +111,7 @@ impl Runtime {
                     .max_calls_per_query
                     .map_or(platform, |m| m.min(platform))
             },
+            catalogs: self.settings.catalogs.clone(),
         };
         let raw = sandbox
             .describe(&CallContext::platform(format!("load-{name}")))

@@ -4,6 +4,8 @@
 
 mod bindings;
 mod cache;
+mod catalog_calls;
+mod catalog_lookup;
 mod connector;
 mod description;
 mod engine;
@@ -16,6 +18,9 @@ mod outbound;
 mod registry;
 mod store;
 
+pub use catalog_lookup::{
+    CatalogHandle, CatalogLookup, LookupItem, MappingKind, NoCatalogs, Successor,
+};
 pub use connector::{
     CallContext, DependencyHealth, Filter, FilterValue, HealthReport, LoadedConnector, ScanRequest,
     ScanStream,
@@ -48,6 +53,9 @@ pub struct RuntimeSettings {
     /// Upstream calls one query may make to one connector's upstream, unless
     /// its manifest says otherwise (`None`: [`DEFAULT_MAX_UPSTREAM_CALLS`]).
     pub max_upstream_calls_per_query: Option<u32>,
+    /// The shared catalogs connectors look codes up in (the `catalogs`
+    /// import); [`NoCatalogs`] unless the platform sets it.
+    pub catalogs: CatalogHandle,
 }
 
 /// The platform's default ceiling of upstream calls per query and connector.
@@ -93,7 +101,8 @@ impl Runtime {
         let link = |r: wasmtime::Result<()>| r.map_err(|e| RuntimeError::Engine(format!("{e:#}")));
         // WASI as Rust's standard library needs it, backed by an empty context
         // (no preopens, no environment, no sockets), plus outgoing HTTP whose
-        // sender enforces the allowlist, plus the contract's own host interface.
+        // sender enforces the allowlist, plus the contract's own interfaces
+        // (`host` and `catalogs`).
         link(wasmtime_wasi::p2::add_to_linker_async(&mut linker))?;
         link(wasmtime_wasi_http::p2::add_only_http_to_linker_async(
             &mut linker,

@@ -1,8 +1,10 @@
 //! Per-instance state: an empty WASI context (no files, sockets, environment),
 //! the outgoing-HTTP hooks, the memory limiter, the call deadline, and the
-//! host functions a connector may call (`log`, `config`).
+//! host functions a connector may call (`log`, `config`; the `catalogs`
+//! lookups are in `catalog_calls.rs`).
 
 use super::bindings::lgsp::connector::host::{self, LogLevel};
+use super::catalog_lookup::CatalogHandle;
 use super::outbound::OutboundHooks;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -77,6 +79,7 @@ pub(crate) struct StoreState {
     pub(crate) outbound: OutboundHooks,
     pub(crate) limiter: Limiter,
     identity: InstanceIdentity,
+    catalogs: CatalogHandle,
     pub(crate) deadline: Instant,
     log_lines: u32,
     pub(crate) panic_message: Option<String>,
@@ -86,6 +89,7 @@ impl StoreState {
     pub(crate) fn new(
         identity: InstanceIdentity,
         outbound: OutboundHooks,
+        catalogs: CatalogHandle,
         memory_limit: usize,
     ) -> Self {
         let wasi = WasiCtxBuilder::new()
@@ -107,10 +111,16 @@ impl StoreState {
                 memory_exceeded: false,
             },
             identity,
+            catalogs,
             deadline: Instant::now(),
             log_lines: 0,
             panic_message: None,
         }
+    }
+
+    /// The catalogs this instance's lookups are answered from.
+    pub(crate) fn catalogs(&self) -> &CatalogHandle {
+        &self.catalogs
     }
 }
 

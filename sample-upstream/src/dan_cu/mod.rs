@@ -2,8 +2,9 @@
 //! lookup by ID, batch lookup, listing by commune with pagination, health.
 //!
 //! Its wire format deliberately differs from LGSP's normalized model (camelCase
-//! names, `dd/mm/yyyy` dates, gender and ethnicity as names), as real agency
-//! systems do; the connector does the mapping.
+//! names, `dd/mm/yyyy` dates, gender and ethnicity as names, and records last
+//! updated (`ngayCapNhat`) before 2025-07-01 keeping their pre-2025 commune and
+//! province codes), as real agency systems do; the connector does the mapping.
 
 mod json;
 
@@ -145,6 +146,9 @@ async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Resp
     let fields: Option<Vec<String>> = q
         .truong
         .map(|t| t.split(',').map(|f| f.trim().to_owned()).collect());
+    // The listing index was migrated to the 2025 communes: it finds a
+    // citizen under today's commune even when the record itself was last
+    // updated before 2025-07-01 and still names the old one.
     let residents = state.world.residents(&ma_xa);
     let total = residents.len();
     let rows: Vec<Value> = residents

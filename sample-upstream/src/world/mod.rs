@@ -2,12 +2,14 @@
 //! system serves from, so that the same citizens appear in every source.
 
 pub mod business;
+mod history;
 pub mod insurance;
 pub mod land;
 mod names;
 mod rng;
 
 pub use business::Businesses;
+pub use history::OldCommune;
 pub use insurance::Insurance;
 pub use land::Land;
 
@@ -29,6 +31,12 @@ pub struct WorldConfig {
     pub businesses: usize,
     /// Number of land parcels to generate.
     pub parcels: usize,
+    /// The communes before 2025-07-01 with the 2025 communes each went
+    /// into. When given, about 5% of citizens' records were last updated
+    /// before the reorganization and carry the old commune and province
+    /// codes (see [`Citizen::ma_xa_ghi_nhan`]); when absent, every record
+    /// carries the current codes.
+    pub old_communes: Option<Vec<OldCommune>>,
 }
 
 impl Default for WorldConfig {
@@ -39,6 +47,7 @@ impl Default for WorldConfig {
             communes: None,
             businesses: 10_000,
             parcels: 60_000,
+            old_communes: None,
         }
     }
 }
@@ -53,12 +62,13 @@ impl WorldConfig {
             communes,
             businesses: citizens / 10,
             parcels: citizens * 6 / 10,
+            old_communes: None,
         }
     }
 }
 
 /// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     /// Year, e.g. 1985.
     pub year: i32,
@@ -120,12 +130,35 @@ pub struct Citizen {
     pub quan_he_chu_ho: &'static str,
     /// Date of death, if recorded.
     pub ngay_mat: Option<Date>,
+    /// When the record was last updated. Records last updated before
+    /// 2025-07-01 keep the codes of that time in the `*_ghi_nhan` fields.
+    pub ngay_cap_nhat: Date,
+    /// Commune of permanent residence as the record holds it: [`Self::ma_xa`],
+    /// or for a record last updated before 2025-07-01 the pre-2025 commune
+    /// it lay in (one of whose successors is [`Self::ma_xa`]).
+    pub ma_xa_ghi_nhan: String,
+    /// Province of permanent residence as the record holds it: the
+    /// pre-2025 province of [`Self::ma_xa_ghi_nhan`] for an old record.
+    pub ma_tinh_ghi_nhan: String,
+    /// Home-town commune as the record holds it (old code on old records).
+    pub que_quan_ma_xa_ghi_nhan: String,
+    /// Home-town province as the record holds it (old code on old records).
+    pub que_quan_ma_tinh_ghi_nhan: String,
+}
+
+impl Citizen {
+    /// Whether the record was last updated before 2025-07-01, and so may
+    /// carry pre-2025 codes.
+    pub fn recorded_before_reorganization(&self) -> bool {
+        self.ngay_cap_nhat < business::REORGANIZATION
+    }
 }
 
 /// The generated population with its indexes.
 #[derive(Debug)]
 pub struct World {
     communes: Vec<Commune>,
+    old_communes: HashMap<String, OldCommune>,
     citizens: Vec<Citizen>,
     by_id: HashMap<String, u32>,
     by_commune: HashMap<String, Vec<u32>>,
@@ -140,12 +173,15 @@ impl World {
         let communes = config.communes.clone().unwrap_or_else(synthetic_communes);
         let root = Rng::new(config.seed);
         let picker = CommunePicker::new(&communes, &mut root.fork(u64::MAX));
+        let history = config.old_communes.as_deref().map(history::History::new);
         let mut by_id = HashMap::with_capacity(config.citizens);
         let mut citizens = Vec::with_capacity(config.citizens);
         for i in 0..config.citizens {
-            let mut rng = root.fork(i as u64);
+            let citizen_rng = root.fork(i as u64);
+            let mut rng = citizen_rng.clone();
             let home = &communes[picker.pick(&mut rng)];
-            let citizen = generate_citizen(&mut rng, home, &communes, &picker, &by_id);
+            let mut citizen = generate_citizen(&mut rng, home, &communes, &picker, &by_id);
+            history::record(&mut citizen, &citizen_rng, history.as_ref());
             by_id.insert(citizen.so_dinh_danh.clone(), i as u32);
             citizens.push(citizen);
         }
@@ -173,8 +209,15 @@ impl World {
             &businesses,
             &communes,
         );
+        let old_communes = config
+            .old_communes
+            .iter()
+            .flatten()
+            .map(|o| (o.code.clone(), o.clone()))
+            .collect();
         Self {
             communes,
+            old_communes,
             citizens,
             by_id,
             by_commune,
@@ -192,6 +235,11 @@ impl World {
     /// The commune list the world was built on.
     pub fn communes(&self) -> &[Commune] {
         &self.communes
+    }
+
+    /// The pre-2025 commune with this code, from [`WorldConfig::old_communes`].
+    pub fn old_commune(&self, code: &str) -> Option<&OldCommune> {
+        self.old_communes.get(code)
     }
 
     /// The citizen with this ID.
@@ -376,6 +424,16 @@ fn generate_citizen(
         ma_ho: String::new(),
         quan_he_chu_ho: "",
         ngay_mat,
+        // Filled by `history::record`.
+        ngay_cap_nhat: Date {
+            year: 2025,
+            month: 7,
+            day: 1,
+        },
+        ma_xa_ghi_nhan: String::new(),
+        ma_tinh_ghi_nhan: String::new(),
+        que_quan_ma_xa_ghi_nhan: String::new(),
+        que_quan_ma_tinh_ghi_nhan: String::new(),
     }
 }
 
