@@ -1,6 +1,8 @@
 //! A flat code list (code, name, optional extra attribute) and its CSV form.
 
+use crate::NameIndex;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// One entry of a code list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,10 @@ pub struct CodeList {
     title: &'static str,
     items: Vec<Item>,
     by_code: HashMap<String, usize>,
+    /// Built on the first lookup by name: connectors load the lists to check
+    /// identifiers (province codes) in every fresh instance and never look
+    /// names up.
+    by_name: OnceLock<NameIndex>,
 }
 
 impl CodeList {
@@ -52,6 +58,7 @@ impl CodeList {
             title,
             items,
             by_code,
+            by_name: OnceLock::new(),
         }
     }
 
@@ -91,14 +98,19 @@ impl CodeList {
         self.items.iter().find(|i| i.name.to_lowercase() == wanted)
     }
 
-    /// The code an upstream value stands for: the value itself when it is a
-    /// code, else the code of the item with that name (case-insensitive).
-    /// This is how every connector maps coded values, so that they all map
-    /// the same way.
+    /// The code a value stands for, as the platform maps values to codes:
+    /// the value itself (trimmed) when it is a code, else the code of the one
+    /// item whose name matches ignoring case, accents, spacing and the
+    /// unit-type prefix ([`NameIndex`]); `None` when unknown or ambiguous.
     pub fn code_for(&self, value: &str) -> Option<&str> {
         let v = value.trim();
         self.get(v)
-            .or_else(|| self.find_by_name(v))
+            .or_else(|| {
+                let by_name = self
+                    .by_name
+                    .get_or_init(|| NameIndex::new(self.items.iter().map(|i| i.name.as_str())));
+                by_name.find(v).map(|i| &self.items[i])
+            })
             .map(|i| i.code.as_str())
     }
 }

@@ -17,6 +17,19 @@ pub struct Commune {
     pub province_code: String,
 }
 
+impl Commune {
+    /// The commune as an item of the `dvhc_xa` catalog (parent: its province).
+    pub fn to_item(&self) -> crate::Item {
+        crate::Item {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            parent: Some(self.province_code.clone()),
+            level: Some(crate::import::COMMUNE_LEVEL.to_owned()),
+            attributes: Default::default(),
+        }
+    }
+}
+
 /// A line of the GSO file that could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GsoParseError {

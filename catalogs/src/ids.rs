@@ -142,9 +142,53 @@ pub fn commune_code(code: &str) -> Result<(), Reason> {
     }
 }
 
+/// Checks each value a query gave key `column` with `check`, so that a
+/// connector refuses a malformed key before any upstream call, in the same
+/// words as every other connector.
+///
+/// # Errors
+/// For the first value refused: a message naming the column, the value's
+/// position when there are several, `what` it should be and the reason
+/// (`so_dinh_danh (value 2 of 3) is not a valid personal ID: it must be
+/// exactly 12 digits`), never the value itself, which may be personal data.
+pub fn check_each(
+    column: &str,
+    what: &str,
+    values: &[String],
+    check: impl Fn(&str) -> Result<(), Reason>,
+) -> Result<(), String> {
+    for (i, value) in values.iter().enumerate() {
+        if let Err(reason) = check(value) {
+            let which = if values.len() == 1 {
+                String::new()
+            } else {
+                format!(" (value {} of {})", i + 1, values.len())
+            };
+            return Err(format!("{column}{which} is not {what}: {reason}"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_each_value_and_names_its_position_only() {
+        let values = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let check = |v: &[&str]| check_each("ma_xa", "a commune code", &values(v), commune_code);
+        assert_eq!(check(&["00004", "00008"]), Ok(()));
+        assert_eq!(check(&[]), Ok(()));
+        assert_eq!(
+            check(&["0004"]),
+            Err("ma_xa is not a commune code: it must be exactly 5 digits".into())
+        );
+        assert_eq!(
+            check(&["00004", "0008", "x"]),
+            Err("ma_xa (value 2 of 3) is not a commune code: it must be exactly 5 digits".into())
+        );
+    }
 
     #[test]
     fn personal_ids() {

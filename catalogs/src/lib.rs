@@ -18,7 +18,7 @@ pub use model::{
     CatalogDef, CrosswalkEntry, CrosswalkFormat, Item, ItemFormat, Location, MappingKind,
     ParsedEntry, ParsedItem, Problem, ProblemKind, UnitLevel, VersionInfo, VersionStatus,
 };
-pub use text::{fold, name_key, strip_unit_prefix};
+pub use text::{NameIndex, fold, name_key, strip_unit_prefix};
 
 use std::sync::OnceLock;
 
@@ -90,17 +90,6 @@ embedded_list!(
     "doi_tuong_bhyt.csv"
 );
 
-/// The province code valid from 2025-07-01 for `code`, which may be a 2025
-/// code or a code of the 63 provinces before (mapped to the province it
-/// became part of); `None` for a code of neither list.
-pub fn province_code_2025(code: &str) -> Option<&'static str> {
-    let code = code.trim();
-    if let Some(p) = provinces_2025().get(code) {
-        return Some(p.code.as_str());
-    }
-    provinces_2008().get(code)?.extra.as_deref()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,9 +138,6 @@ mod tests {
         assert_eq!(genders().code_for(" nam "), Some("1"));
         assert_eq!(genders().code_for("1"), Some("1"));
         assert_eq!(ethnic_groups().code_for("Atlantean"), None);
-        assert_eq!(province_code_2025("08"), Some("08"));
-        assert_eq!(province_code_2025("02"), Some("08"));
-        assert_eq!(province_code_2025("03"), None);
     }
 
     #[test]

@@ -18,9 +18,10 @@ use std::fmt;
 pub struct Date(i32);
 
 impl Date {
-    /// The date `year-month-day`, or `None` if there is no such day.
-    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Self> {
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    /// The date `year-month-day`, or `None` if there is no such day. A
+    /// `const fn`, so that fixed dates can be constants.
+    pub const fn from_ymd(year: i32, month: u32, day: u32) -> Option<Self> {
+        if month < 1 || month > 12 || day == 0 || day > days_in_month(year, month) {
             return None;
         }
         Some(Self(days_from_civil(year, month, day)))
@@ -84,7 +85,7 @@ impl fmt::Display for Date {
     }
 }
 
-fn days_in_month(year: i32, month: u32) -> u32 {
+const fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
@@ -94,7 +95,7 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days algorithms.
-fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+const fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400) as u32;

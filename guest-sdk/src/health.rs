@@ -43,6 +43,27 @@ impl Dependency {
         }
     }
 
+    /// Runs `check` and reports dependency `name` as it went: up, or down
+    /// with the error's message, with the time the check took.
+    ///
+    /// # Examples
+    /// ```
+    /// use lgsp_guest::{Dependency, Error, Health, Status};
+    /// let h = Health::new().dependency(Dependency::check("upstream", || {
+    ///     Err(Error::upstream_error("the upstream refused the call"))
+    /// }));
+    /// assert_eq!(h.status(), Status::Down);
+    /// ```
+    pub fn check(name: impl Into<String>, check: impl FnOnce() -> crate::Result<()>) -> Self {
+        let started = std::time::Instant::now();
+        let dependency = match check() {
+            Ok(()) => Self::new(name, Status::Up),
+            Err(e) => Self::new(name, Status::Down).message(e.to_string()),
+        };
+        let ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        dependency.latency_ms(ms)
+    }
+
     /// How long the check took.
     pub fn latency_ms(mut self, ms: u32) -> Self {
         self.latency_ms = Some(ms);

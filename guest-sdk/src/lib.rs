@@ -13,7 +13,7 @@
 //!    Map upstream values to the shared catalogs' codes with [`catalogs`]
 //!    (names → codes, old administrative codes → today's), so that every
 //!    connector normalizes the same way.
-//! 3. [`Connector::health`] checks the upstream.
+//! 3. [`Connector::health`] checks the upstream ([`Dependency::check`]).
 //! 4. [`export!`] wires it to the `lgsp:connector` world.
 //!
 //! Build with `cargo build --release --target wasm32-wasip2`. See

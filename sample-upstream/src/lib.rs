@@ -10,6 +10,7 @@ pub mod dan_cu;
 pub mod dat_dai;
 pub mod doanh_nghiep;
 mod sim;
+mod wire;
 mod world;
 
 pub use sim::{Fault, LoggedRequest, Sim, StatsSnapshot};
@@ -110,7 +111,7 @@ impl Default for UpstreamConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            api_key: "demo-dan-cu-key".to_owned(),
+            api_key: Source::DanCu.demo_credential().to_owned(),
             rate_limit_per_second: None,
         }
     }

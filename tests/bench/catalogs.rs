@@ -31,16 +31,6 @@ fn read(file: &str) -> String {
     std::fs::read_to_string(dvhc_path(file)).expect("CI provides ../shared/data/dvhc")
 }
 
-fn fresh_db(name: &str) -> std::path::PathBuf {
-    let dir = lgsp_tests::target_dir().join("lgsp-bench-db");
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join(format!("{name}-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    path
-}
-
 fn spec(version: &str, from: &str, to: Option<&str>) -> ImportSpec {
     ImportSpec {
         version: version.into(),
@@ -105,7 +95,8 @@ fn per_op(elapsed: Duration, ops: usize) -> f64 {
     elapsed.as_nanos() as f64 / ops as f64
 }
 
-fn lookups(service: &CatalogService) {
+/// Times the lookups; returns the 2025 commune codes it looked up.
+fn lookups(service: &CatalogService) -> Vec<String> {
     let gso = read("1027_CTK-CSCL.md");
     let items: Vec<Item> = import::parse_items(ItemFormat::Gso, &gso, UnitLevel::Commune)
         .expect("gso")
@@ -183,6 +174,7 @@ fn lookups(service: &CatalogService) {
         "  current_codes(old code, 2024-06-01) {successors:>8.0} ns/lookup  ({:.1}x baseline)",
         successors / base
     );
+    codes
 }
 
 async fn throughput(url: String, paths: Arc<Vec<String>>, clients: usize, window: Duration) -> f64 {
@@ -221,7 +213,7 @@ async fn main() {
     let config = lgsp_host::Config {
         listen: Some("127.0.0.1:0".parse().expect("address")),
         data_dir: Some(lgsp_tests::data_dir()),
-        database: Some(fresh_db("catalogs")),
+        database: Some(lgsp_tests::fresh_database("bench-catalogs")),
         ..lgsp_host::Config::default()
     };
     let server = lgsp_host::start(&config, Vec::new())
@@ -241,17 +233,10 @@ async fn main() {
         import.as_secs_f64() * 1e3,
         import.as_secs_f64() / parse.as_secs_f64()
     );
-    lookups(&service);
-
-    let codes: Vec<String> = lgsp_catalogs::import::parse_items(
-        ItemFormat::Gso,
-        &read("1027_CTK-CSCL.md"),
-        UnitLevel::Commune,
-    )
-    .expect("gso")
-    .into_iter()
-    .map(|p| format!("/v1/catalogs/dvhc_xa/items/{}", p.item.code))
-    .collect();
+    let codes: Vec<String> = lookups(&service)
+        .iter()
+        .map(|code| format!("/v1/catalogs/dvhc_xa/items/{code}"))
+        .collect();
     let window = Duration::from_secs(3);
     let clients = 16;
     let url = server.base_url();

@@ -14,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use lgsp_host::runtime::{ConnectorSource, UpstreamLimits};
 use lgsp_sample_upstream::Source;
-use lgsp_tests::{Platform, Upstreams, connector_source};
+use lgsp_tests::{Platform, Upstreams, connector_source, env_or};
 use std::time::{Duration, Instant};
 
 fn sources(u: &Upstreams, bhxh_batch: u32) -> Vec<Result<ConnectorSource, String>> {
@@ -79,13 +79,6 @@ async fn run(platform: &Platform, sql: &str) -> Run {
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort_unstable();
     v[v.len() / 2]
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() {

@@ -14,7 +14,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use lgsp_host::runtime::{CallContext, LoadedConnector, Runtime, RuntimeSettings, ScanRequest};
-use lgsp_tests::{API_KEY, Platform};
+use lgsp_tests::{API_KEY, Platform, env_or};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -52,13 +52,6 @@ fn main() {
         point_lookup(&platform, Duration::from_secs(seconds)).await;
         commune_scan(&platform).await;
     });
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn print_machine() {
@@ -172,8 +165,7 @@ async fn query_layer(hostile: Arc<LoadedConnector>) {
         connectors: [("hostile".to_owned(), hostile)].into(),
         failures: vec![],
     });
-    let db = lgsp_tests::target_dir().join(format!("lgsp-bench-query-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&db);
+    let db = lgsp_tests::fresh_database("bench-query");
     let catalogs = lgsp_host::catalogs::CatalogService::open(&db)
         .await
         .expect("catalog database");

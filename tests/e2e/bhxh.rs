@@ -3,7 +3,7 @@
 //! IN-list batching under the service's 50-key cap, identifier validation,
 //! and SOAP Faults / unreadable XML injected for dedicated keys.
 
-use crate::common::{Answer, client, platform, query};
+use crate::common::{Answer, client, decimal, platform, query, quoted};
 use lgsp_sample_upstream::insurance::{ContributionPeriod, HealthCard, InsuredPerson};
 use lgsp_sample_upstream::{Fault, Sex, Source};
 use serde_json::Value;
@@ -31,22 +31,6 @@ fn calls(a: &Answer) -> usize {
         );
     }
     calls.len()
-}
-
-/// A decimal as the platform renders it (number or string), as text.
-fn decimal(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn quoted(keys: &[&str]) -> String {
-    keys.iter()
-        .map(|k| format!("'{k}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn assert_person(row: &Value, p: &InsuredPerson) {

@@ -3,6 +3,7 @@
 //! `../shared/data/dvhc/`), read over REST and SQL, used by a connector to
 //! normalize old commune codes, and protected against bad imports.
 
+use crate::common::{Answer, query_on};
 use lgsp_tests::{ADMIN_TOKEN, NEW_COMMUNES_VERSION, OLD_COMMUNES_VERSION, Platform, dvhc_path};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -45,15 +46,7 @@ async fn get(path: &str, if_none_match: Option<&str>) -> Reply {
 }
 
 async fn sql(sql: &str) -> Vec<Value> {
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/query", platform().url))
-        .header("x-purpose", "kiểm thử danh mục")
-        .json(&serde_json::json!({ "sql": sql }))
-        .send()
-        .await
-        .expect("platform answers");
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.expect("json");
+    let Answer { status, body, .. } = query_on(platform(), sql, "application/json").await;
     assert_eq!(status, 200, "{sql}: {body}");
     body["rows"].as_array().cloned().unwrap_or_default()
 }

@@ -3,6 +3,7 @@
 use lgsp_sample_upstream::{LoggedRequest, Source};
 use lgsp_tests::{Platform, shared};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// An answer from `POST /v1/query`.
 #[derive(Debug)]
@@ -11,6 +12,8 @@ pub(crate) struct Answer {
     pub(crate) headers: reqwest::header::HeaderMap,
     pub(crate) body: Value,
     pub(crate) request_id: String,
+    /// The platform that answered, whose upstreams saw the calls.
+    platform: &'static Platform,
 }
 
 impl Answer {
@@ -35,12 +38,12 @@ impl Answer {
 
     /// Population-database calls made for this request.
     pub(crate) fn upstream_calls(&self) -> Vec<LoggedRequest> {
-        shared().upstream.sim().requests_for(&self.request_id)
+        self.calls_to(Source::DanCu)
     }
 
     /// Calls made to `source`'s upstream for this request.
     pub(crate) fn calls_to(&self, source: Source) -> Vec<LoggedRequest> {
-        shared()
+        self.platform
             .upstreams
             .get(source)
             .sim()
@@ -63,8 +66,14 @@ pub(crate) async fn query(sql: &str) -> Answer {
 
 /// Runs `sql` asking for `accept`, and reads a JSON body when there is one.
 pub(crate) async fn query_with(sql: &str, accept: &str) -> Answer {
+    query_on(platform(), sql, accept).await
+}
+
+/// Runs `sql` on `platform` (one a test module started for itself) asking
+/// for `accept`, and reads a JSON body when there is one.
+pub(crate) async fn query_on(platform: &'static Platform, sql: &str, accept: &str) -> Answer {
     let response = client()
-        .post(format!("{}/v1/query", platform().url))
+        .post(format!("{}/v1/query", platform.url))
         .header("accept", accept)
         .header("x-purpose", "kiểm thử tự động")
         .json(&serde_json::json!({ "sql": sql }))
@@ -85,7 +94,38 @@ pub(crate) async fn query_with(sql: &str, accept: &str) -> Answer {
         headers,
         body,
         request_id,
+        platform,
     }
+}
+
+/// A cell as text, whether the platform wrote it as a number (decimals may
+/// come either way) or a string; `None` for NULL.
+pub(crate) fn decimal(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The rows' values of two text columns, as a set of pairs.
+pub(crate) fn pairs(rows: &[Value], first: &str, second: &str) -> BTreeSet<(String, String)> {
+    rows.iter()
+        .map(|r| {
+            (
+                r[first].as_str().unwrap_or_default().to_owned(),
+                r[second].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `'a', 'b', ...`: SQL string literals for an IN list.
+pub(crate) fn quoted<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> String {
+    keys.into_iter()
+        .map(|k| format!("'{}'", k.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A commune with at least `min` residents in the shared world.

@@ -2,23 +2,21 @@
 //! synthetic world says they should, and drive the looked-up source with
 //! batched calls (counted at that source's own upstream).
 
-use crate::common::{commune_with_at_least, platform, query};
+use crate::common::{Answer, commune_with_at_least, decimal, platform, query};
 use lgsp_sample_upstream::Source;
 use std::collections::HashMap;
 
-fn text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn rows_of(a: &crate::common::Answer, columns: &[&str]) -> Vec<Vec<String>> {
+/// The answer's cells in `columns` as text (NULL as empty), rows sorted.
+fn rows_of(a: &Answer, columns: &[&str]) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = a
         .rows()
         .iter()
-        .map(|r| columns.iter().map(|c| text(&r[*c])).collect())
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| decimal(&r[*c]).unwrap_or_default())
+                .collect()
+        })
         .collect();
     rows.sort();
     rows

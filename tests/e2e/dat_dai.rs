@@ -1,13 +1,12 @@
 //! End-to-end tests of the dat_dai connector: parcels and land-use rights by
 //! key, by holder and by commune, with values checked against the world.
 
-use crate::common::{platform, query};
+use crate::common::{platform, query, quoted};
+use lgsp_sample_upstream::dat_dai::PREFIX;
 use lgsp_sample_upstream::land::{Holder, LandRight, Parcel};
 use lgsp_sample_upstream::{Fault, Source};
 use serde_json::Value;
 use std::collections::BTreeSet;
-
-const PREFIX: &str = "/api/dat-dai/v1";
 
 fn land() -> &'static lgsp_sample_upstream::Land {
     platform().world.land()
@@ -230,10 +229,9 @@ async fn a_limited_listing_asks_for_one_small_page() {
 async fn rights_by_personal_id_are_batched_one_hundred_per_call() {
     let holders: Vec<&str> = land().person_holders().into_iter().take(150).collect();
     assert_eq!(holders.len(), 150);
-    let list: Vec<String> = holders.iter().map(|id| format!("'{id}'")).collect();
     let a = query(&format!(
         "SELECT {RIGHT_COLUMNS} FROM dat_dai.quyen_su_dung WHERE so_dinh_danh IN ({})",
-        list.join(",")
+        quoted(&holders)
     ))
     .await;
     assert_eq!(a.status, 200, "{}", a.body);

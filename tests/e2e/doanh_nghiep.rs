@@ -2,7 +2,7 @@
 //! search and representatives, checked against the shared world; IN-list
 //! batching; identifier validation; old province codes.
 
-use crate::common::{platform, query};
+use crate::common::{decimal, pairs, platform, query, quoted};
 use lgsp_sample_upstream::business::{Business, REORGANIZATION, fold};
 use lgsp_sample_upstream::{Fault, Source};
 use serde_json::Value;
@@ -14,15 +14,6 @@ const COLUMNS: &str = "ma_so_doanh_nghiep, ma_so_chu_quan, ten, ten_nuoc_ngoai, 
 
 fn businesses() -> &'static lgsp_sample_upstream::Businesses {
     platform().world.businesses()
-}
-
-/// A decimal as the platform renders it (number or string), as text.
-fn decimal(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
 }
 
 fn assert_row_is(row: &Value, b: &Business) {
@@ -112,10 +103,6 @@ async fn branches_are_looked_up_by_their_13_digit_code() {
 #[tokio::test]
 async fn in_lists_are_batched_fifty_codes_per_call() {
     let wanted: Vec<&Business> = businesses().all().iter().skip(200).take(120).collect();
-    let list: Vec<String> = wanted
-        .iter()
-        .map(|b| format!("'{}'", b.ma_so_doanh_nghiep))
-        .collect();
     // A well-formed code nobody holds is simply absent.
     let unknown = lgsp_catalogs::ids::tax_code_with_check_digit("990000001")
         .or_else(|| lgsp_catalogs::ids::tax_code_with_check_digit("990000002"))
@@ -123,7 +110,7 @@ async fn in_lists_are_batched_fifty_codes_per_call() {
     assert!(businesses().get(&unknown).is_none());
     let a = query(&format!(
         "SELECT {COLUMNS} FROM doanh_nghiep.doanh_nghiep WHERE ma_so_doanh_nghiep IN ({}, '{unknown}')",
-        list.join(", ")
+        quoted(wanted.iter().map(|b| &b.ma_so_doanh_nghiep))
     ))
     .await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -281,14 +268,10 @@ async fn representatives_by_business_match_the_world() {
         .chain(businesses().all().iter().take(1))
         .collect();
     assert_eq!(picked.len(), 3);
-    let list: Vec<String> = picked
-        .iter()
-        .map(|b| format!("'{}'", b.ma_so_doanh_nghiep))
-        .collect();
     let a = query(&format!(
         "SELECT ma_so_doanh_nghiep, so_dinh_danh, ho_ten, chuc_danh, ngay_bat_dau \
          FROM doanh_nghiep.nguoi_dai_dien WHERE ma_so_doanh_nghiep IN ({})",
-        list.join(", ")
+        quoted(picked.iter().map(|b| &b.ma_so_doanh_nghiep))
     ))
     .await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -350,24 +333,14 @@ async fn businesses_by_representative_are_batched_fifty_ids_per_call() {
                 .map(move |b| (b.ma_so_doanh_nghiep.clone(), id.clone()))
         })
         .collect();
-    let list: Vec<String> = ids.iter().map(|id| format!("'{id}'")).collect();
     let a = query(&format!(
         "SELECT ma_so_doanh_nghiep, so_dinh_danh, ho_ten FROM doanh_nghiep.nguoi_dai_dien \
          WHERE so_dinh_danh IN ({})",
-        list.join(", ")
+        quoted(&ids)
     ))
     .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let got: BTreeSet<(String, String)> = a
-        .rows()
-        .iter()
-        .map(|r| {
-            (
-                r["ma_so_doanh_nghiep"].as_str().unwrap_or("").to_owned(),
-                r["so_dinh_danh"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
+    let got = pairs(a.rows(), "ma_so_doanh_nghiep", "so_dinh_danh");
     assert_eq!(got, want);
     for r in a.rows() {
         let id = r["so_dinh_danh"].as_str().unwrap_or("");
@@ -476,16 +449,7 @@ async fn a_commune_listing_drives_representative_lookups_in_batches() {
                 .map(|r| (b.ma_so_doanh_nghiep.clone(), r.so_dinh_danh.clone()))
         })
         .collect();
-    let got: BTreeSet<(String, String)> = a
-        .rows()
-        .iter()
-        .map(|r| {
-            (
-                r["ma_so_doanh_nghiep"].as_str().unwrap_or("").to_owned(),
-                r["so_dinh_danh"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
+    let got = pairs(a.rows(), "ma_so_doanh_nghiep", "so_dinh_danh");
     assert_eq!(got, want);
     let calls = a.calls_to(Source::DoanhNghiep);
     let listing = calls.iter().filter(|c| c.method == "GET").count();
@@ -518,16 +482,7 @@ async fn residents_of_a_commune_join_the_businesses_they_represent() {
     ))
     .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let got: BTreeSet<(String, String)> = a
-        .rows()
-        .iter()
-        .map(|r| {
-            (
-                r["so_dinh_danh"].as_str().unwrap_or("").to_owned(),
-                r["ma_so_doanh_nghiep"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
+    let got = pairs(a.rows(), "so_dinh_danh", "ma_so_doanh_nghiep");
     assert_eq!(got, want);
     let lookups = a.calls_to(Source::DoanhNghiep);
     assert_eq!(lookups.len(), residents.div_ceil(50), "{lookups:?}");

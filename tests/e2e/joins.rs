@@ -2,7 +2,7 @@
 //! keys reach the other table as an IN list (DataFusion's dynamic filter), a
 //! batch per upstream call, never a call per row and never a full scan.
 
-use crate::common::{commune_with_at_least, platform, query};
+use crate::common::{commune_with_at_least, pairs, platform, query};
 use std::collections::BTreeSet;
 
 #[tokio::test]
@@ -20,16 +20,7 @@ async fn a_join_on_a_key_column_looks_up_the_other_side_in_batches() {
         .residents(&ma_xa)
         .map(|c| (c.so_dinh_danh.clone(), c.ho_ten.clone()))
         .collect();
-    let got: BTreeSet<(String, String)> = a
-        .rows()
-        .iter()
-        .map(|r| {
-            (
-                r["so_dinh_danh"].as_str().unwrap_or_default().to_owned(),
-                r["ho_ten"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let got = pairs(a.rows(), "so_dinh_danh", "ho_ten");
     assert_eq!(got, expected);
     assert_eq!(a.rows().len(), residents);
 

@@ -1,13 +1,14 @@
 //! Loading connectors from a directory of manifests, with bad ones reported and
 //! the good ones served; and a platform with tight query limits.
 
-use std::time::Duration;
-
-/// The two tests that fill this platform's sandbox slots must not overlap.
-static SLOTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 use lgsp_tests::{Platform, Upstreams, dan_cu_source, wasm_dir};
 use serde_json::Value;
 use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The tests that need this platform's sandbox slots (to fill them, or to
+/// run health checks, which take slots too) must not overlap.
+static SLOTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Writes manifests into a fresh directory: the population connector, one with
 /// an unknown key, one whose component is missing, one that is not a component.

@@ -3,6 +3,7 @@
 //! per query. Runs its own platform, whose population connector's manifest
 //! declares tight limits, and measures at the upstream itself.
 
+use crate::common::{Answer, query_on};
 use lgsp_host::runtime::{ConnectorSource, UpstreamLimits};
 use lgsp_sample_upstream::{Fault, Source};
 use lgsp_tests::{Platform, Upstreams, connector_source};
@@ -42,21 +43,19 @@ fn limited() -> &'static Platform {
     })
 }
 
+/// Runs `sql` on `platform`: status, JSON body and request ID.
+async fn query_at(platform: &'static Platform, sql: &str) -> (u16, Value, String) {
+    let Answer {
+        status,
+        body,
+        request_id,
+        ..
+    } = query_on(platform, sql, "application/json").await;
+    (status, body, request_id)
+}
+
 async fn query(sql: &str) -> (u16, Value, String) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/query", limited().url))
-        .json(&serde_json::json!({ "sql": sql }))
-        .send()
-        .await
-        .expect("platform answers");
-    let status = r.status().as_u16();
-    let id = r
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, r.json().await.expect("JSON body"), id)
+    query_at(limited(), sql).await
 }
 
 #[tokio::test]
@@ -195,23 +194,14 @@ async fn a_join_with_more_keys_than_allowed_is_refused_before_any_lookup() {
         .into_iter()
         .find(|(_, n)| *n > 20)
         .expect("a commune of more than 20 residents");
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/query", platform.url))
-        .json(&serde_json::json!({ "sql": format!(
+    let (status, body, id) = query_at(
+        platform,
+        &format!(
             "SELECT b.ho_ten FROM dan_cu.cong_dan a JOIN dan_cu.cong_dan b USING (so_dinh_danh) \
              WHERE a.ma_xa = '{ma_xa}'"
-        ) }))
-        .send()
-        .await
-        .expect("platform answers");
-    let status = r.status().as_u16();
-    let id = r
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body: Value = r.json().await.expect("JSON");
+        ),
+    )
+    .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["code"], "too_many_lookup_keys");
     assert!(
@@ -246,14 +236,7 @@ fn three_calls() -> &'static Platform {
 
 #[tokio::test]
 async fn a_connector_that_ignores_the_ceiling_cannot_return_a_partial_answer() {
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/query", three_calls().url))
-        .json(&serde_json::json!({ "sql": "SELECT n FROM hostile.swallow_http" }))
-        .send()
-        .await
-        .expect("platform answers");
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.expect("JSON");
+    let (status, body, _) = query_at(three_calls(), "SELECT n FROM hostile.swallow_http").await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["code"], "upstream_call_limit", "{body}");
 }

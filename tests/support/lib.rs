@@ -287,7 +287,7 @@ impl Platform {
                     let config = lgsp_host::Config {
                         listen: Some("127.0.0.1:0".parse().expect("address")),
                         data_dir: Some(data_dir()),
-                        database: Some(fresh_database()),
+                        database: Some(fresh_database("platform")),
                         ..config
                     };
                     let server = lgsp_host::start(&config, sources(&upstreams))
@@ -315,13 +315,18 @@ impl Platform {
 /// The admin token of platforms started by [`Platform::start_with_history`].
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
-/// A database file no other platform uses.
-fn fresh_database() -> PathBuf {
+/// A SQLite database file (under `<target>/lgsp-test-db`) that nothing else
+/// in any running test or benchmark process uses, with whatever an earlier
+/// process left there (the file and its `-wal` and `-shm`) removed.
+///
+/// # Panics
+/// When the directory cannot be created.
+pub fn fresh_database(name: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = target_dir().join("lgsp-test-db");
     std::fs::create_dir_all(&dir).expect("test database directory");
-    let path = dir.join(format!("{}-{n}.db", std::process::id()));
+    let path = dir.join(format!("{name}-{}-{n}.db", std::process::id()));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -399,7 +404,7 @@ async fn import_communes(
     world: &World,
     history: Option<&CommuneHistory>,
 ) {
-    use lgsp_catalogs::{CrosswalkFormat, Item, ItemFormat, UnitLevel};
+    use lgsp_catalogs::{CrosswalkFormat, ItemFormat, UnitLevel};
     use lgsp_host::catalogs::ImportSpec;
     if let Some(h) = history {
         catalogs
@@ -420,17 +425,7 @@ async fn import_communes(
             .await
             .expect("pre-2025 communes import");
     }
-    let items = world
-        .communes()
-        .iter()
-        .map(|c| Item {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            parent: Some(c.province_code.clone()),
-            level: Some("xa".into()),
-            attributes: Default::default(),
-        })
-        .collect();
+    let items = world.communes().iter().map(|c| c.to_item()).collect();
     catalogs
         .import_items(
             "dvhc_xa",
@@ -487,6 +482,15 @@ pub fn target_dir() -> PathBuf {
         .nth(3)
         .expect("test executable sits in <target>/<profile>/deps")
         .to_path_buf()
+}
+
+/// A benchmark option from the environment: `name` as a number, `default`
+/// when it is unset or not a number.
+pub fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Where test servers cache compiled components.

@@ -22,7 +22,7 @@ mod validate;
 
 use lgsp_guest::{
     BatchSource, Column, Connector, Dependency, Description, Error, FilterOp, Health, PersonalData,
-    Result, ScanRequest, Status, Table,
+    Result, ScanRequest, Table,
 };
 use soap::{Expect, KeyList};
 use upstream::Operation;
@@ -257,13 +257,9 @@ impl Connector for Bhxh {
     }
 
     fn health() -> Health {
-        let started = std::time::Instant::now();
-        let dependency = match upstream::Api::from_config().and_then(|api| api.health()) {
-            Ok(()) => Dependency::new("bhxh-tra-cuu", Status::Up),
-            Err(e) => Dependency::new("bhxh-tra-cuu", Status::Down).message(e.to_string()),
-        };
-        let ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-        Health::new().dependency(dependency.latency_ms(ms))
+        Health::new().dependency(Dependency::check("bhxh-tra-cuu", || {
+            upstream::Api::from_config()?.health()
+        }))
     }
 }
 
@@ -293,6 +289,16 @@ mod tests {
         batch.column_by_name(name).expect("column").as_ref()
     }
 
+    /// The first row's value of text column `name`.
+    fn first_text(batch: &lgsp_guest::RecordBatch, name: &str) -> String {
+        column(batch, name)
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .expect("text")
+            .value(0)
+            .to_owned()
+    }
+
     #[test]
     fn describes_three_tables_with_in_list_keys() {
         let d = Bhxh::describe();
@@ -315,14 +321,7 @@ mod tests {
         );
         let batch = upstream::persons_batch(&req, &records(&PERSONS, items)).expect("maps");
         assert_eq!(batch.num_rows(), 1);
-        let text = |name| {
-            column(&batch, name)
-                .as_any()
-                .downcast_ref::<arrow_array::StringArray>()
-                .expect("text")
-                .value(0)
-                .to_owned()
-        };
+        let text = |name| first_text(&batch, name);
         assert_eq!(text("gioi_tinh"), "2");
         // Hà Giang (02) became part of Tuyên Quang (08) on 2025-07-01.
         assert_eq!(text("ma_tinh"), "08");
@@ -403,14 +402,7 @@ mod tests {
             &["ma_the", "ma_doi_tuong", "muc_huong", "ma_noi_dang_ky_kcb"],
         );
         let batch = upstream::cards_batch(&req, &records(&CARDS, items)).expect("maps");
-        let text = |name| {
-            column(&batch, name)
-                .as_any()
-                .downcast_ref::<arrow_array::StringArray>()
-                .expect("text")
-                .value(0)
-                .to_owned()
-        };
+        let text = |name| first_text(&batch, name);
         assert_eq!(text("ma_doi_tuong"), "TE");
         assert_eq!(text("muc_huong"), "1");
         assert_eq!(text("ma_noi_dang_ky_kcb"), "01012");

@@ -6,13 +6,8 @@
 //! others do; only the service's own spellings (gender as 1/0) are read here,
 //! then looked up in the shared catalog.
 
-use lgsp_guest::catalogs::{self, CurrentCode};
+use lgsp_guest::catalogs::{self, NotInCatalog, PROVINCES_2008_FROM};
 use lgsp_guest::{Date, Error, Result};
-
-/// The first day of the 63 provinces. The service re-coded its records when
-/// Hà Tây joined Hà Nội (2008-08-01) but not in 2025, so a book issued
-/// earlier carries a code of that list.
-const FIRST_OLD_PROVINCE_DAY: (i32, u32, u32) = (2008, 8, 1);
 
 fn bad(field: &str, what: &str) -> Error {
     Error::upstream_error(format!("the upstream sent {what} in {field}"))
@@ -60,19 +55,15 @@ pub(crate) fn gender(value: Option<&str>) -> Result<Option<String>> {
 }
 
 /// A province code as recorded when the book was `issued` (today when
-/// unknown) → today's code; pre-2025 codes map to their successor.
+/// unknown) → today's code; pre-2025 codes map to their successor. The
+/// service re-coded its records when Hà Tây joined Hà Nội (2008-08-01) but
+/// not in 2025, so a book issued earlier carries a code of the 63 provinces.
 pub(crate) fn province(value: Option<&str>, issued: Option<Date>) -> Result<Option<String>> {
-    let Some(code) = value else { return Ok(None) };
-    let (y, m, d) = FIRST_OLD_PROVINCE_DAY;
-    let first = Date::from_ymd(y, m, d).unwrap_or_else(Date::today);
-    let as_of = issued.map_or_else(Date::today, |day| day.max(first));
+    let as_of = issued.map_or_else(Date::today, |day| day.max(PROVINCES_2008_FROM));
     // Every province merged whole: one successor; several would leave the
     // province unknown.
-    match catalogs::current_code("dvhc_tinh", code, as_of) {
-        CurrentCode::One(code) => Ok(Some(code)),
-        CurrentCode::Split(_) => Ok(None),
-        CurrentCode::Unknown => Err(not_in("MaTinh", "dvhc_tinh")),
-    }
+    catalogs::map_recorded("dvhc_tinh", value, as_of)
+        .map_err(|NotInCatalog| not_in("MaTinh", "dvhc_tinh"))
 }
 
 /// Contribution kind by name (or code) → `loai_dong_bhxh` code.
@@ -113,10 +104,7 @@ fn not_in(field: &str, catalog: &str) -> Error {
 }
 
 fn code_or_name(catalog: &str, field: &str, value: Option<&str>) -> Result<Option<String>> {
-    let Some(v) = value else { return Ok(None) };
-    catalogs::code_for(catalog, v, None)
-        .map(Some)
-        .ok_or_else(|| not_in(field, catalog))
+    catalogs::map_value(catalog, value).map_err(|NotInCatalog| not_in(field, catalog))
 }
 
 #[cfg(test)]

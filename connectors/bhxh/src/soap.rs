@@ -123,6 +123,26 @@ fn element<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltre
         .find(|n| n.is_element() && n.tag_name().name() == name)
 }
 
+/// The XML document a response body holds.
+fn document(body: &[u8]) -> Result<roxmltree::Document<'_>> {
+    let xml = std::str::from_utf8(body).map_err(|_| unreadable("it is not UTF-8 text"))?;
+    roxmltree::Document::parse(xml).map_err(|_| unreadable("it is not well-formed XML"))
+}
+
+/// The element in the SOAP Body under `envelope`, or the typed error of the
+/// Fault it is.
+fn payload<'a, 'i>(envelope: roxmltree::Node<'a, 'i>) -> Result<roxmltree::Node<'a, 'i>> {
+    let payload = envelope
+        .children()
+        .find(|n| n.has_tag_name((SOAP_NS, "Body")))
+        .and_then(|b| b.children().find(roxmltree::Node::is_element))
+        .ok_or_else(|| unreadable("the SOAP body is empty"))?;
+    if payload.has_tag_name((SOAP_NS, "Fault")) {
+        return Err(fault(payload));
+    }
+    Ok(payload)
+}
+
 /// What a response to `operation` should hold: the list element and the
 /// element of each record in it.
 #[derive(Debug, Clone, Copy)]
@@ -143,21 +163,12 @@ pub(crate) struct Expect<'a> {
 /// for refused credentials), a result code other than `00`, or a body that is
 /// not the expected SOAP message.
 pub(crate) fn parse_response(body: &[u8], expect: Expect<'_>) -> Result<Vec<Record>> {
-    let xml = std::str::from_utf8(body).map_err(|_| unreadable("it is not UTF-8 text"))?;
-    let doc =
-        roxmltree::Document::parse(xml).map_err(|_| unreadable("it is not well-formed XML"))?;
+    let doc = document(body)?;
     let envelope = doc.root_element();
     if !envelope.has_tag_name((SOAP_NS, "Envelope")) {
         return Err(unreadable("it is not a SOAP 1.1 envelope"));
     }
-    let payload = envelope
-        .children()
-        .find(|n| n.has_tag_name((SOAP_NS, "Body")))
-        .and_then(|b| b.children().find(roxmltree::Node::is_element))
-        .ok_or_else(|| unreadable("the SOAP body is empty"))?;
-    if payload.has_tag_name((SOAP_NS, "Fault")) {
-        return Err(fault(payload));
-    }
+    let payload = payload(envelope)?;
     let response_name = format!("{}Response", expect.operation);
     if payload.tag_name().name() != response_name {
         return Err(unreadable(&format!(
@@ -209,18 +220,8 @@ pub(crate) fn fault_in(body: &[u8]) -> Option<Error> {
 /// # Errors
 /// As [`parse_response`].
 pub(crate) fn check_status(body: &[u8], operation: &str) -> Result<()> {
-    let xml = std::str::from_utf8(body).map_err(|_| unreadable("it is not UTF-8 text"))?;
-    let doc =
-        roxmltree::Document::parse(xml).map_err(|_| unreadable("it is not well-formed XML"))?;
-    let payload = doc
-        .root_element()
-        .children()
-        .find(|n| n.has_tag_name((SOAP_NS, "Body")))
-        .and_then(|b| b.children().find(roxmltree::Node::is_element))
-        .ok_or_else(|| unreadable("the SOAP body is empty"))?;
-    if payload.has_tag_name((SOAP_NS, "Fault")) {
-        return Err(fault(payload));
-    }
+    let doc = document(body)?;
+    let payload = payload(doc.root_element())?;
     let ok = payload.tag_name().name() == format!("{operation}Response")
         && element(payload, "KetQua")
             .and_then(|k| element(k, "MaKetQua"))

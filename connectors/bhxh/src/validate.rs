@@ -26,19 +26,7 @@ pub(crate) fn keys(column: &str, values: &[String]) -> Result<()> {
     let Some((check, what)) = rule(column) else {
         return Err(Error::internal(format!("no validator for {column}")));
     };
-    for (i, v) in values.iter().enumerate() {
-        if let Err(reason) = check(v) {
-            let which = if values.len() == 1 {
-                String::new()
-            } else {
-                format!(" (value {} of {})", i + 1, values.len())
-            };
-            return Err(Error::bad_request(format!(
-                "{column}{which} is not {what}: {reason}"
-            )));
-        }
-    }
-    Ok(())
+    ids::check_each(column, what, values, check).map_err(Error::bad_request)
 }
 
 #[cfg(test)]

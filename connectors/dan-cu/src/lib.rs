@@ -15,7 +15,7 @@ mod validate;
 
 use lgsp_guest::{
     BatchSource, Column, Connector, Dependency, Description, Error, FilterOp, Health, PersonalData,
-    Result, ScanRequest, Status, Table,
+    Result, ScanRequest, Table,
 };
 
 /// The population database connector.
@@ -116,13 +116,9 @@ impl Connector for DanCu {
     }
 
     fn health() -> Health {
-        let started = std::time::Instant::now();
-        let dependency = match upstream::Api::from_config().and_then(|api| api.health()) {
-            Ok(()) => Dependency::new("csdl-dan-cu", Status::Up),
-            Err(e) => Dependency::new("csdl-dan-cu", Status::Down).message(e.to_string()),
-        };
-        let ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-        Health::new().dependency(dependency.latency_ms(ms))
+        Health::new().dependency(Dependency::check("csdl-dan-cu", || {
+            upstream::Api::from_config()?.health()
+        }))
     }
 }
 

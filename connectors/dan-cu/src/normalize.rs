@@ -5,7 +5,7 @@
 //! ([`lgsp_guest::catalogs`]), so this connector maps values exactly as the
 //! others do; only the upstream's own spellings are read here.
 
-use lgsp_guest::catalogs::{self, CurrentCode};
+use lgsp_guest::catalogs::{self, NotInCatalog};
 use lgsp_guest::{Date, Error, Result};
 
 /// `dd/mm/yyyy` → date.
@@ -61,23 +61,11 @@ fn not_in(field: &str, catalog: &str) -> Error {
 }
 
 fn code_or_name(catalog: &str, field: &str, value: Option<&str>) -> Result<Option<String>> {
-    let Some(v) = present(value) else {
-        return Ok(None);
-    };
-    catalogs::code_for(catalog, v, None)
-        .map(Some)
-        .ok_or_else(|| not_in(field, catalog))
+    catalogs::map_value(catalog, value).map_err(|NotInCatalog| not_in(field, catalog))
 }
 
 fn current(catalog: &str, field: &str, value: Option<&str>, as_of: Date) -> Result<Option<String>> {
-    let Some(code) = present(value) else {
-        return Ok(None);
-    };
-    match catalogs::current_code(catalog, code, as_of) {
-        CurrentCode::One(code) => Ok(Some(code)),
-        CurrentCode::Split(_) => Ok(None),
-        CurrentCode::Unknown => Err(not_in(field, catalog)),
-    }
+    catalogs::map_recorded(catalog, value, as_of).map_err(|NotInCatalog| not_in(field, catalog))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Identifier checks done before any upstream call (GUIDE §3), so malformed input
 //! never reaches the agency's system.
 
+use lgsp_catalogs::ids;
 use lgsp_guest::{Error, Result};
 
 /// Checks personal IDs: 12 digits, a known province-of-registration code and a
@@ -8,30 +9,22 @@ use lgsp_guest::{Error, Result};
 ///
 /// # Errors
 /// `bad-request` naming the first bad ID's position and what is wrong.
-pub(crate) fn personal_ids(ids: &[String]) -> Result<()> {
-    for (i, id) in ids.iter().enumerate() {
-        if let Err(reason) = personal_id(id) {
-            let which = if ids.len() == 1 {
-                String::new()
-            } else {
-                format!(" (value {} of {})", i + 1, ids.len())
-            };
-            return Err(Error::bad_request(format!(
-                "so_dinh_danh{which} is not a valid personal ID: {reason}"
-            )));
-        }
-    }
-    Ok(())
+pub(crate) fn personal_ids(values: &[String]) -> Result<()> {
+    ids::check_each(
+        "so_dinh_danh",
+        "a valid personal ID",
+        values,
+        ids::personal_id,
+    )
+    .map_err(Error::bad_request)
 }
-
-use lgsp_catalogs::ids::personal_id;
 
 /// Checks a 5-digit commune code.
 ///
 /// # Errors
 /// `bad-request` saying what is wrong.
 pub(crate) fn commune_code(code: &str) -> Result<()> {
-    lgsp_catalogs::ids::commune_code(code).map_err(|reason| {
+    ids::commune_code(code).map_err(|reason| {
         Error::bad_request(format!("ma_xa {code:?} is not a commune code: {reason}"))
     })
 }

@@ -6,7 +6,7 @@
 //! platform's catalogs ([`lgsp_guest::catalogs`]), so this connector maps
 //! them exactly as the others do.
 
-use lgsp_guest::catalogs;
+use lgsp_guest::catalogs::{self, NotInCatalog};
 use lgsp_guest::{Date, Error, Result};
 
 /// Vietnam's offset from UTC, in minutes; register dates are local dates.
@@ -101,34 +101,24 @@ pub(crate) fn area_tenths(value: Option<&str>) -> Result<Option<i128>> {
 
 /// A land-use type name (or code) → `loai_dat` code.
 pub(crate) fn land_use(value: Option<&str>) -> Result<Option<String>> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
     // The register sometimes writes codes in lower case (`ont`).
-    catalogs::code_for("loai_dat", &v.to_uppercase(), None)
-        .or_else(|| catalogs::code_for("loai_dat", v, None))
-        .map(Some)
-        .ok_or_else(|| {
-            Error::upstream_error(
-                "the upstream sent a mucDichSuDung value that is not in the loai_dat catalog",
-            )
-        })
+    let upper = value.map(str::to_uppercase);
+    catalogs::map_value("loai_dat", upper.as_deref())
+        .or_else(|NotInCatalog| catalogs::map_value("loai_dat", value))
+        .map_err(|NotInCatalog| not_in("mucDichSuDung", "loai_dat"))
 }
 
 /// A province name (with or without "Tỉnh"/"Thành phố", accents or not)
 /// or code → today's code. The register names provinces as they are today,
 /// so a province merged away in 2025 is an error.
 pub(crate) fn province(value: Option<&str>) -> Result<Option<String>> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    catalogs::code_for("dvhc_tinh", v, None)
-        .map(Some)
-        .ok_or_else(|| {
-            Error::upstream_error(
-                "the upstream sent a tenTinh value that is not in the dvhc_tinh catalog",
-            )
-        })
+    catalogs::map_value("dvhc_tinh", value).map_err(|NotInCatalog| not_in("tenTinh", "dvhc_tinh"))
+}
+
+fn not_in(field: &str, catalog: &str) -> Error {
+    Error::upstream_error(format!(
+        "the upstream sent a {field} value that is not in the {catalog} catalog"
+    ))
 }
 
 /// `CA_NHAN` → `CN`, `TO_CHUC` → `TC`.

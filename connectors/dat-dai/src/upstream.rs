@@ -180,24 +180,13 @@ struct RightWire {
     thoi_han_su_dung: Option<String>,
 }
 
-/// Splits `items` into upstream-sized chunks and fetches one chunk per batch
-/// the host pulls.
-fn batched<T: Clone + 'static>(
-    request: &ScanRequest,
-    items: Vec<T>,
-    fetch: impl FnMut(&[T]) -> Result<RecordBatch> + 'static,
-) -> Box<dyn BatchSource> {
-    source::chunked(request.limit(), items, LOOKUP_BATCH, fetch)
-}
-
 /// Parcels by key: one GET for a single key, else batches of 100.
 pub(crate) fn parcels_by_key(
     api: Api,
     request: ScanRequest,
     keys: Vec<ParcelKey>,
 ) -> Box<dyn BatchSource> {
-    let scan = request.clone();
-    batched(&request, keys, move |chunk| {
+    source::chunked(request.limit(), keys, LOOKUP_BATCH, move |chunk| {
         let records = match chunk {
             [one] => {
                 let path = format!(
@@ -224,7 +213,7 @@ pub(crate) fn parcels_by_key(
                 ok_data(envelope)?.unwrap_or_default()
             }
         };
-        parcels_batch(&scan, &records)
+        parcels_batch(&request, &records)
     })
 }
 
@@ -235,8 +224,7 @@ pub(crate) fn rights_by_holder(
     kind: HolderKind,
     keys: Vec<String>,
 ) -> Box<dyn BatchSource> {
-    let scan = request.clone();
-    batched(&request, keys, move |chunk| {
+    source::chunked(request.limit(), keys, LOOKUP_BATCH, move |chunk| {
         let (path, body) = match kind {
             HolderKind::Person => (
                 "/quyen-su-dung/ca-nhan",
@@ -248,7 +236,7 @@ pub(crate) fn rights_by_holder(
             ),
         };
         let envelope: Envelope<Vec<RightWire>> = api.post(path, &body)?;
-        rights_batch(&scan, &ok_data(envelope)?.unwrap_or_default())
+        rights_batch(&request, &ok_data(envelope)?.unwrap_or_default())
     })
 }
 
@@ -271,7 +259,6 @@ pub(crate) fn rights_by_parcel(
         return source::empty();
     }
     let total = keys.len() as u32;
-    let scan = request.clone();
     source::paged(request.limit(), move |page| {
         let k = &keys[(page.page - 1) as usize];
         let path = format!(
@@ -286,7 +273,7 @@ pub(crate) fn rights_by_parcel(
             ok_data(envelope)?.unwrap_or_default()
         };
         Ok(Page {
-            batch: rights_batch(&scan, &records)?,
+            batch: rights_batch(&request, &records)?,
             last: page.page >= total,
         })
     })
@@ -303,7 +290,6 @@ fn listing<T: serde::de::DeserializeOwned + 'static>(
     // The page size stays fixed for the whole scan, or page offsets would shift.
     let page_size = request.limit().map_or(PAGE_SIZE, |l| l.clamp(1, PAGE_SIZE));
     let size = page_size.to_string();
-    let scan = request.clone();
     source::paged(request.limit(), move |page| {
         let trang = page.page.to_string();
         let query = [
@@ -318,7 +304,7 @@ fn listing<T: serde::de::DeserializeOwned + 'static>(
             .is_none_or(|p| p.trang_hien_tai >= p.tong_so_trang);
         let records = ok_data(envelope)?.unwrap_or_default();
         Ok(Page {
-            batch: to_batch(&scan, &records)?,
+            batch: to_batch(&request, &records)?,
             last,
         })
     })

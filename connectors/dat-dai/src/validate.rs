@@ -32,29 +32,18 @@ fn position(i: usize, n: usize) -> String {
     }
 }
 
-fn check_all(
-    column: &str,
-    what: &str,
-    values: &[String],
-    check: impl Fn(&str) -> std::result::Result<(), ids::Reason>,
-) -> Result<()> {
-    for (i, v) in values.iter().enumerate() {
-        if let Err(reason) = check(v) {
-            return Err(Error::bad_request(format!(
-                "{column}{} is not a valid {what}: {reason}",
-                position(i, values.len())
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Checks personal IDs.
 ///
 /// # Errors
 /// `bad-request` naming the first bad ID's position and what is wrong.
 pub(crate) fn personal_ids(values: &[String]) -> Result<()> {
-    check_all("so_dinh_danh", "personal ID", values, ids::personal_id)
+    ids::check_each(
+        "so_dinh_danh",
+        "a valid personal ID",
+        values,
+        ids::personal_id,
+    )
+    .map_err(Error::bad_request)
 }
 
 /// Checks business codes (10 digits with check digit, or a branch code).
@@ -62,12 +51,13 @@ pub(crate) fn personal_ids(values: &[String]) -> Result<()> {
 /// # Errors
 /// `bad-request` naming the first bad code's position and what is wrong.
 pub(crate) fn business_codes(values: &[String]) -> Result<()> {
-    check_all(
+    ids::check_each(
         "ma_so_doanh_nghiep",
-        "business code",
+        "a valid business code",
         values,
         ids::business_code,
     )
+    .map_err(Error::bad_request)
 }
 
 /// Checks 5-digit commune codes.
@@ -75,7 +65,8 @@ pub(crate) fn business_codes(values: &[String]) -> Result<()> {
 /// # Errors
 /// `bad-request` naming the first bad code's position and what is wrong.
 pub(crate) fn commune_codes(values: &[String]) -> Result<()> {
-    check_all("ma_xa", "commune code", values, ids::commune_code)
+    ids::check_each("ma_xa", "a valid commune code", values, ids::commune_code)
+        .map_err(Error::bad_request)
 }
 
 /// The one commune a listing is for; `None` when the query's equalities

@@ -22,7 +22,7 @@ mod validate;
 
 use lgsp_guest::{
     BatchSource, Column, Connector, Dependency, Description, Error, FilterOp, Health, PersonalData,
-    Result, ScanRequest, Status, Table,
+    Result, ScanRequest, Table,
 };
 
 /// The business registration connector.
@@ -137,15 +137,9 @@ impl Connector for DoanhNghiep {
     }
 
     fn health() -> Health {
-        let started = std::time::Instant::now();
-        let dependency = match upstream::Api::from_config().and_then(|api| api.health()) {
-            Ok(()) => Dependency::new("csdl-dang-ky-doanh-nghiep", Status::Up),
-            Err(e) => {
-                Dependency::new("csdl-dang-ky-doanh-nghiep", Status::Down).message(e.to_string())
-            }
-        };
-        let ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-        Health::new().dependency(dependency.latency_ms(ms))
+        Health::new().dependency(Dependency::check("csdl-dang-ky-doanh-nghiep", || {
+            upstream::Api::from_config()?.health()
+        }))
     }
 }
 

@@ -5,30 +5,14 @@
 //! ([`lgsp_guest::catalogs`]), so this connector maps values exactly as the
 //! others do; only the registry's own spellings are read here.
 
-use lgsp_guest::catalogs::{self, CurrentCode};
+use lgsp_guest::catalogs::{
+    self, NotInCatalog, PROVINCES_2008_FROM, PROVINCES_2008_TO, PROVINCES_2025_FROM,
+};
 use lgsp_guest::{Date, Error, Result};
-
-/// The last day of the 63 provinces. The registry re-coded its records when
-/// Hà Tây joined Hà Nội (2008-08-01) but not in 2025, so `maTinhCu` always
-/// holds a code of the list in force between these two days.
-const LAST_OLD_PROVINCE_DAY: (i32, u32, u32) = (2025, 6, 30);
-const FIRST_OLD_PROVINCE_DAY: (i32, u32, u32) = (2008, 8, 1);
-/// The first day of the 34 provinces, whose codes `maTinh` holds.
-const FIRST_NEW_PROVINCE_DAY: (i32, u32, u32) = (2025, 7, 1);
-
-fn day((y, m, d): (i32, u32, u32)) -> Date {
-    // The constants above are real days; the fallback is never taken.
-    Date::from_ymd(y, m, d).unwrap_or_else(Date::today)
-}
-
-/// The day before the 2025 reorganization, on which pre-2025 codes are read.
-pub(crate) fn last_old_province_day() -> Date {
-    day(LAST_OLD_PROVINCE_DAY)
-}
 
 /// `yyyy-mm-dd` → date.
 pub(crate) fn date(field: &str, value: Option<&str>) -> Result<Option<Date>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
+    match present(value) {
         None => Ok(None),
         Some(v) => Date::parse_iso(v).map(Some).ok_or_else(|| {
             Error::upstream_error(format!("the registry sent an unreadable date in {field}"))
@@ -50,7 +34,9 @@ pub(crate) fn status(value: Option<&str>) -> Result<Option<String>> {
 /// (a 2025 code, for businesses registered from 2025-07-01, read as of the
 /// registration) or `maTinhCu` (the pre-2025 code, read as of the
 /// registration within the years the 63-province list was in force, and
-/// mapped to its successor).
+/// mapped to its successor). The registry re-coded its records when Hà Tây
+/// joined Hà Nội (2008-08-01) but not in 2025, so `maTinhCu` always holds a
+/// code of the list in force between these two days.
 pub(crate) fn province(
     ma_tinh: Option<&str>,
     ma_tinh_cu: Option<&str>,
@@ -59,26 +45,23 @@ pub(crate) fn province(
     if let Some(code) = present(ma_tinh) {
         let as_of = registered
             .unwrap_or_else(Date::today)
-            .max(day(FIRST_NEW_PROVINCE_DAY));
+            .max(PROVINCES_2025_FROM);
         return current_province("maTinh", code, as_of);
     }
     let Some(old) = present(ma_tinh_cu) else {
         return Ok(None);
     };
     let as_of = registered
-        .unwrap_or_else(last_old_province_day)
-        .clamp(day(FIRST_OLD_PROVINCE_DAY), last_old_province_day());
+        .unwrap_or(PROVINCES_2008_TO)
+        .clamp(PROVINCES_2008_FROM, PROVINCES_2008_TO);
     current_province("maTinhCu", old, as_of)
 }
 
 /// A province code as of `as_of` → today's; exactly one is expected, since
 /// every province merged whole.
 fn current_province(field: &str, code: &str, as_of: Date) -> Result<Option<String>> {
-    match catalogs::current_code("dvhc_tinh", code, as_of) {
-        CurrentCode::One(code) => Ok(Some(code)),
-        CurrentCode::Split(_) => Ok(None),
-        CurrentCode::Unknown => Err(not_in(field, "dvhc_tinh")),
-    }
+    catalogs::map_recorded("dvhc_tinh", Some(code), as_of)
+        .map_err(|NotInCatalog| not_in(field, "dvhc_tinh"))
 }
 
 fn not_in(field: &str, catalog: &str) -> Error {
@@ -94,7 +77,7 @@ fn present(v: Option<&str>) -> Option<&str> {
 /// `"1.500.000.000"` → 1500000000 (VND; the registry prints dots between
 /// thousands and never decimals).
 pub(crate) fn amount(field: &str, value: Option<&str>) -> Result<Option<i128>> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+    let Some(v) = present(value) else {
         return Ok(None);
     };
     let unreadable =
@@ -120,12 +103,7 @@ pub(crate) fn amount(field: &str, value: Option<&str>) -> Result<Option<i128>> {
 }
 
 fn by_name(catalog: &str, field: &str, value: Option<&str>) -> Result<Option<String>> {
-    let Some(v) = present(value) else {
-        return Ok(None);
-    };
-    catalogs::code_for(catalog, v, None)
-        .map(Some)
-        .ok_or_else(|| not_in(field, catalog))
+    catalogs::map_value(catalog, value).map_err(|NotInCatalog| not_in(field, catalog))
 }
 
 #[cfg(test)]

@@ -134,22 +134,13 @@ fn ok_data<T>(envelope: Envelope<T>) -> Result<Option<T>> {
     Ok(envelope.data)
 }
 
-/// Lazily fetches one chunk of keys per pull: each chunk is one upstream call.
-fn chunked<F>(request: &ScanRequest, keys: Vec<String>, fetch: F) -> Box<dyn BatchSource>
-where
-    F: FnMut(&[String]) -> Result<RecordBatch> + 'static,
-{
-    source::chunked(request.limit(), keys, BATCH, fetch)
-}
-
 /// Lookup by business codes: one GET for a single code, else batches of 50.
 pub(crate) fn lookup_businesses(
     api: Api,
     request: ScanRequest,
     codes: Vec<String>,
 ) -> Box<dyn BatchSource> {
-    let req = request.clone();
-    chunked(&request, codes, move |chunk| {
+    source::chunked(request.limit(), codes, BATCH, move |chunk| {
         let records = if let [code] = chunk {
             let response = api
                 .http
@@ -165,7 +156,7 @@ pub(crate) fn lookup_businesses(
             ok_data(api.post::<Vec<DoanhNghiepWire>>("/dkkd/v2/doanh-nghiep/tra-cuu-lo", &body)?)?
                 .unwrap_or_default()
         };
-        businesses_batch(&req, &records, None)
+        businesses_batch(&request, &records, None)
     })
 }
 
@@ -352,8 +343,7 @@ pub(crate) fn representatives_of(
     request: ScanRequest,
     codes: Vec<String>,
 ) -> Box<dyn BatchSource> {
-    let req = request.clone();
-    chunked(&request, codes, move |chunk| {
+    source::chunked(request.limit(), codes, BATCH, move |chunk| {
         let body = serde_json::json!({ "dsMaSoDN": chunk });
         let records = ok_data(api.post::<Vec<TheoDoanhNghiepWire>>(
             "/dkkd/v2/nguoi-dai-dien/theo-doanh-nghiep",
@@ -373,7 +363,7 @@ pub(crate) fn representatives_of(
                 });
             }
         }
-        reps_batch(&req, &rows)
+        reps_batch(&request, &rows)
     })
 }
 
@@ -383,8 +373,7 @@ pub(crate) fn represented_by(
     request: ScanRequest,
     ids: Vec<String>,
 ) -> Box<dyn BatchSource> {
-    let req = request.clone();
-    chunked(&request, ids, move |chunk| {
+    source::chunked(request.limit(), ids, BATCH, move |chunk| {
         let body = serde_json::json!({ "dsSoDinhDanh": chunk });
         let records = ok_data(
             api.post::<Vec<TheoCaNhanWire>>("/dkkd/v2/nguoi-dai-dien/theo-ca-nhan", &body)?,
@@ -403,7 +392,7 @@ pub(crate) fn represented_by(
                 });
             }
         }
-        reps_batch(&req, &rows)
+        reps_batch(&request, &rows)
     })
 }
 

@@ -2,31 +2,9 @@
 //! input never reaches the registry. Messages give the position, never the
 //! value (personal IDs are personal data).
 
-use crate::normalize::last_old_province_day;
 use lgsp_catalogs::ids;
-use lgsp_guest::catalogs::{self, CurrentCode};
+use lgsp_guest::catalogs::{self, CurrentCode, PROVINCES_2008_TO};
 use lgsp_guest::{Error, Result};
-
-fn each(
-    column: &str,
-    what: &str,
-    values: &[String],
-    check: fn(&str) -> Result<(), ids::Reason>,
-) -> Result<()> {
-    for (i, value) in values.iter().enumerate() {
-        if let Err(reason) = check(value) {
-            let which = if values.len() == 1 {
-                String::new()
-            } else {
-                format!(" (value {} of {})", i + 1, values.len())
-            };
-            return Err(Error::bad_request(format!(
-                "{column}{which} is not a valid {what}: {reason}"
-            )));
-        }
-    }
-    Ok(())
-}
 
 /// Checks business codes: 10 digits with a valid check digit, or a branch
 /// code `NNNNNNNNNN-NNN`.
@@ -34,7 +12,8 @@ fn each(
 /// # Errors
 /// `bad-request` naming the first bad code's position and what is wrong.
 pub(crate) fn business_codes(column: &str, codes: &[String]) -> Result<()> {
-    each(column, "business code", codes, ids::business_code)
+    ids::check_each(column, "a valid business code", codes, ids::business_code)
+        .map_err(Error::bad_request)
 }
 
 /// Checks personal IDs.
@@ -42,7 +21,13 @@ pub(crate) fn business_codes(column: &str, codes: &[String]) -> Result<()> {
 /// # Errors
 /// `bad-request` naming the first bad ID's position and what is wrong.
 pub(crate) fn personal_ids(values: &[String]) -> Result<()> {
-    each("so_dinh_danh", "personal ID", values, ids::personal_id)
+    ids::check_each(
+        "so_dinh_danh",
+        "a valid personal ID",
+        values,
+        ids::personal_id,
+    )
+    .map_err(Error::bad_request)
 }
 
 /// Checks a 5-digit commune code.
@@ -67,7 +52,7 @@ pub(crate) fn current_province_code(code: &str) -> Result<()> {
     if catalogs::item("dvhc_tinh", code, None).is_some() {
         return Ok(());
     }
-    let successor = catalogs::current_code("dvhc_tinh", code, last_old_province_day());
+    let successor = catalogs::current_code("dvhc_tinh", code, PROVINCES_2008_TO);
     Err(Error::bad_request(match successor {
         CurrentCode::One(new) => format!(
             "ma_tinh {code} is a province code from before 2025-07-01; ma_tinh holds the \

@@ -9,6 +9,11 @@
 //! from the small lists `lgsp-catalogs` ships, and a test can substitute its
 //! own [`Catalogs`] with [`crate::testing::with_catalogs`].
 //!
+//! A scan maps each record's values with [`map_value`] (a code or a name) and
+//! [`map_recorded`] (a code as of the record's date): a missing value and a
+//! split unit become NULL, and a value the catalog does not know is
+//! [`NotInCatalog`], which the connector reports in its own words.
+//!
 //! # Examples
 //! ```
 //! use lgsp_guest::{Date, catalogs};
@@ -35,6 +40,16 @@ pub use shipped::Shipped;
 pub(crate) use shipped::with_catalogs;
 
 use crate::date::Date;
+
+// The `expect`s run at compile time: a day that does not exist fails the build.
+/// The first day of the 63 provinces (Hà Tây joined Hà Nội): upstreams that
+/// re-coded their records then hold codes of that list for older records too.
+pub const PROVINCES_2008_FROM: Date = Date::from_ymd(2008, 8, 1).expect("a calendar day");
+/// The last day of the 63 provinces.
+pub const PROVINCES_2008_TO: Date = Date::from_ymd(2025, 6, 30).expect("a calendar day");
+/// The first day of the 34 provinces and of today's communes (QĐ
+/// 19/2025/QĐ-TTg).
+pub const PROVINCES_2025_FROM: Date = Date::from_ymd(2025, 7, 1).expect("a calendar day");
 
 /// One item of a catalog version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +150,52 @@ pub fn current_code(catalog: &str, code: &str, as_of: Date) -> CurrentCode {
         1 => CurrentCode::One(codes.swap_remove(0).code),
         _ => CurrentCode::Split(codes),
     }
+}
+
+/// A value an upstream record holds that the catalog does not know: the
+/// upstream's error, which the connector reports as an `upstream-error`
+/// naming the field and the catalog (see [`map_value`], [`map_recorded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotInCatalog;
+
+/// The code a value read from an upstream record (a code or a name) stands
+/// for in `catalog` today ([`code_for`]); `None` when the record has no
+/// value (missing or blank).
+///
+/// # Errors
+/// [`NotInCatalog`] when the catalog has no such code or name, or several
+/// items with that name.
+pub fn map_value(catalog: &str, value: Option<&str>) -> Result<Option<String>, NotInCatalog> {
+    let Some(value) = present(value) else {
+        return Ok(None);
+    };
+    code_for(catalog, value, None).map(Some).ok_or(NotInCatalog)
+}
+
+/// Today's code for a code a record held on `as_of` ([`current_code`]);
+/// `None` when the record has no code (missing or blank), and when the unit
+/// was split, since the old code alone cannot tell which of the new units
+/// the record belongs to.
+///
+/// # Errors
+/// [`NotInCatalog`] when `code` was not a code of the catalog on `as_of`.
+pub fn map_recorded(
+    catalog: &str,
+    code: Option<&str>,
+    as_of: Date,
+) -> Result<Option<String>, NotInCatalog> {
+    let Some(code) = present(code) else {
+        return Ok(None);
+    };
+    match current_code(catalog, code, as_of) {
+        CurrentCode::One(code) => Ok(Some(code)),
+        CurrentCode::Split(_) => Ok(None),
+        CurrentCode::Unknown => Err(NotInCatalog),
+    }
+}
+
+fn present(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// Runs `f` against the catalogs in force: the host's in a component.

@@ -2,18 +2,13 @@
 //! lists `lgsp-catalogs` ships, with the host's matching rules, so that a
 //! connector's unit tests exercise its real mappings.
 
-use super::{Catalogs, Item, Mapping, Successor};
+use super::{
+    Catalogs, Item, Mapping, PROVINCES_2008_FROM, PROVINCES_2008_TO, PROVINCES_2025_FROM, Successor,
+};
 use crate::date::Date;
 use lgsp_catalogs::CodeList;
 use std::cell::RefCell;
 use std::rc::Rc;
-
-/// First day of the 63-province list (Hà Tây joined Hà Nội).
-const PROVINCES_2008_FROM: Date = Date::from_days_since_epoch(14_092);
-/// Last day of the 63-province list.
-const PROVINCES_2008_TO: Date = Date::from_days_since_epoch(20_269);
-/// First day of the 34-province list (QĐ 19/2025/QĐ-TTg).
-const PROVINCES_2025_FROM: Date = Date::from_days_since_epoch(20_270);
 
 /// The catalogs `lgsp-catalogs` ships: `dvhc_tinh` in two versions (the 63
 /// provinces 2008-08-01 – 2025-06-30, whose crosswalk to the 34 provinces of
@@ -58,47 +53,10 @@ impl Version {
         })
     }
 
-    /// The code `value` stands for, by code or by name (see
-    /// [`Catalogs::code_for`]).
+    /// The code `value` stands for, by code or by name, with the host's
+    /// matching rules (see [`Catalogs::code_for`]).
     fn code_for(&self, value: &str) -> Option<String> {
-        let value = value.trim();
-        if let Some(item) = self.list.get(value) {
-            return Some(item.code.clone());
-        }
-        let items: Vec<(&str, &str)> = self
-            .list
-            .items()
-            .iter()
-            .map(|i| (i.code.as_str(), i.name.as_str()))
-            .collect();
-        by_name(&items, value).map(str::to_owned)
-    }
-}
-
-/// The code of the one item `(code, name)` whose name matches `value`, as
-/// the host matches: each item is known by its folded name and by that name
-/// without its unit-type prefix; `value`'s folded form is looked up first,
-/// then (only if nothing is known by it) its form without prefix. A key
-/// several items share matches nothing.
-fn by_name<'a>(items: &[(&'a str, &str)], value: &str) -> Option<&'a str> {
-    /// `None`: no item has `key`; `Some(None)`: several do.
-    fn known_by<'a>(items: &[(&'a str, &str)], key: &str) -> Option<Option<&'a str>> {
-        let mut found: Option<&'a str> = None;
-        for &(code, name) in items {
-            let item_key = name_key(name);
-            if item_key == key || bare(&item_key) == Some(key) {
-                if found.is_some_and(|f| f != code) {
-                    return Some(None);
-                }
-                found = Some(code);
-            }
-        }
-        found.map(Some)
-    }
-    let key = name_key(value);
-    match known_by(items, &key) {
-        Some(hit) => hit,
-        None => bare(&key).and_then(|b| known_by(items, b)).flatten(),
+        self.list.code_for(value).map(str::to_owned)
     }
 }
 
@@ -141,8 +99,6 @@ fn versions(catalog: &str) -> Vec<Version> {
 fn position_on(versions: &[Version], day: Date) -> Option<usize> {
     versions.iter().rposition(|v| v.holds_on(day))
 }
-
-use lgsp_catalogs::{name_key, strip_unit_prefix as bare};
 
 impl Catalogs for Shipped {
     fn item(&self, catalog: &str, code: &str, as_of: Option<Date>) -> Option<Item> {
@@ -230,7 +186,10 @@ pub(crate) fn with_catalogs<R>(catalogs: impl Catalogs + 'static, f: impl FnOnce
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogs::{CurrentCode, code_for, current_code, current_codes, item};
+    use crate::catalogs::{
+        CurrentCode, NotInCatalog, code_for, current_code, current_codes, item, map_recorded,
+        map_value,
+    };
 
     fn ymd(y: i32, m: u32, d: u32) -> Date {
         Date::from_ymd(y, m, d).expect("valid date")
@@ -262,21 +221,6 @@ mod tests {
         assert_eq!(code("dan_toc", "Atlantean"), None);
         assert_eq!(code("dvhc_xa", "Phường Ba Đình"), None, "not shipped");
         assert_eq!(code("khong_co", "1"), None);
-    }
-
-    #[test]
-    fn ambiguous_names_match_nothing() {
-        let items = [
-            ("1", "Xã Tân Phú"),
-            ("2", "Phường Tân Phú"),
-            ("3", "Xã An Bình"),
-        ];
-        assert_eq!(by_name(&items, "Tân Phú"), None);
-        assert_eq!(by_name(&items, "Xã Tân Phú"), Some("1"));
-        assert_eq!(by_name(&items, "phuong  tan phu"), Some("2"));
-        assert_eq!(by_name(&items, "an binh"), Some("3"));
-        assert_eq!(by_name(&items, "Thị trấn An Bình"), Some("3"));
-        assert_eq!(by_name(&items, "Bình"), None);
     }
 
     #[test]
@@ -354,6 +298,28 @@ mod tests {
                 })
                 .into()
         }
+    }
+
+    #[test]
+    fn record_values_map_to_codes_or_null() {
+        assert_eq!(map_value("gioi_tinh", Some(" Nữ ")), Ok(Some("2".into())));
+        assert_eq!(map_value("gioi_tinh", Some("  ")), Ok(None));
+        assert_eq!(map_value("gioi_tinh", None), Ok(None));
+        assert_eq!(map_value("gioi_tinh", Some("Khác")), Err(NotInCatalog));
+        let before = ymd(2020, 1, 1);
+        assert_eq!(
+            map_recorded("dvhc_tinh", Some("02"), before),
+            Ok(Some("08".into()))
+        );
+        assert_eq!(map_recorded("dvhc_tinh", Some(" "), before), Ok(None));
+        assert_eq!(
+            map_recorded("dvhc_tinh", Some("99"), before),
+            Err(NotInCatalog)
+        );
+        let split = crate::testing::with_catalogs(OneSplit, || {
+            map_recorded("dvhc_xa", Some("00016"), before)
+        });
+        assert_eq!(split, Ok(None), "split: the code alone cannot tell");
     }
 
     #[test]

@@ -254,41 +254,22 @@ impl From<CatalogError> for ApiError {
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
         use ErrorType::InvalidRequest as Req;
-        let message = e.to_string();
-        match e {
-            QueryError::InvalidSql(_) => {
-                Self::new(StatusCode::BAD_REQUEST, "invalid_sql", Req, message)
+        let (status, code) = match e {
+            QueryError::InvalidSql(_) => (StatusCode::BAD_REQUEST, "invalid_sql"),
+            QueryError::NotAllowed(_) => (StatusCode::BAD_REQUEST, "statement_not_allowed"),
+            QueryError::Invalid(_) => (StatusCode::BAD_REQUEST, "query_error"),
+            QueryError::MissingKeyFilter(_) => (StatusCode::BAD_REQUEST, "missing_key_filter"),
+            QueryError::TooManyKeys(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "too_many_lookup_keys")
             }
-            QueryError::NotAllowed(_) => Self::new(
-                StatusCode::BAD_REQUEST,
-                "statement_not_allowed",
-                Req,
-                message,
-            ),
-            QueryError::Invalid(_) => {
-                Self::new(StatusCode::BAD_REQUEST, "query_error", Req, message)
+            QueryError::ResourcesExhausted { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "query_too_large")
             }
-            QueryError::MissingKeyFilter(_) => {
-                Self::new(StatusCode::BAD_REQUEST, "missing_key_filter", Req, message)
-            }
-            QueryError::TooManyKeys(_) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "too_many_lookup_keys",
-                Req,
-                message,
-            ),
-            QueryError::ResourcesExhausted { .. } => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "query_too_large",
-                Req,
-                message,
-            ),
-            QueryError::Timeout(_) => {
-                Self::new(StatusCode::GATEWAY_TIMEOUT, "query_timeout", Req, message)
-            }
-            QueryError::Connector(c) => c.into(),
-            QueryError::Internal(detail) => Self::internal(detail),
-        }
+            QueryError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "query_timeout"),
+            QueryError::Connector(c) => return c.into(),
+            QueryError::Internal(detail) => return Self::internal(detail),
+        };
+        Self::new(status, code, Req, e.to_string())
     }
 }
 
@@ -414,6 +395,17 @@ mod tests {
 
     fn conn(connector: &str) -> String {
         connector.to_owned()
+    }
+
+    /// Asserts one row of a code table: the exact status and body.
+    fn assert_answer(error: ApiError, status: u16, code: &str, kind: &str, message: &str) {
+        let (s, body) = json(error);
+        assert_eq!(
+            body,
+            serde_json::json!({ "code": code, "type": kind, "message": message }),
+            "{code}"
+        );
+        assert_eq!(s, status, "{code}");
     }
 
     /// One row per code: the error, then the exact status and body expected.
@@ -717,13 +709,7 @@ mod tests {
             ),
         ];
         for (error, status, code, kind, message) in cases {
-            let (s, body) = json(error);
-            assert_eq!(
-                body,
-                serde_json::json!({ "code": code, "type": kind, "message": message }),
-                "{code}"
-            );
-            assert_eq!(s, status, "{code}");
+            assert_answer(error, status, code, kind, message);
         }
     }
 
@@ -819,18 +805,12 @@ mod tests {
             ),
         ];
         for (error, status, code, message) in cases {
-            let (s, body) = json(error);
             let kind = if status == 500 {
                 "internal"
             } else {
                 "invalid_request"
             };
-            assert_eq!(
-                body,
-                serde_json::json!({ "code": code, "type": kind, "message": message }),
-                "{code}"
-            );
-            assert_eq!(s, status, "{code}");
+            assert_answer(error, status, code, kind, message);
         }
     }
 

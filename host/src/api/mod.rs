@@ -16,7 +16,7 @@ pub use catalogs::{
     ItemsResponse, SuccessorDoc, SuccessorsResponse,
 };
 // Catalog reads the `lgsp catalog` command shares with the routes.
-pub(crate) use catalogs::{MAX_LIMIT, export_file, items_page, successors_of};
+pub(crate) use catalogs::{MAX_LIMIT, items_page, successors_of};
 pub use encode::{ARROW_STREAM, Format};
 pub use error::{ApiError, ErrorBody, ErrorType};
 pub use health::{Liveness, ServiceHealth, ServicesHealth};

@@ -3,23 +3,18 @@
 //! today's codes. Rebuilt whole from the store after every publish; readers
 //! keep the snapshot they started with.
 
+use super::CatalogError;
 use super::store::Published;
 use crate::runtime::{LookupItem, Successor};
 use chrono::NaiveDate;
-use lgsp_catalogs::{CatalogDef, Item, MappingKind, VersionInfo};
+use lgsp_catalogs::{Item, MappingKind, VersionInfo};
 use std::collections::{BTreeMap, HashMap};
 
+use lgsp_catalogs::NameIndex;
 pub(crate) use lgsp_catalogs::name_key;
-use lgsp_catalogs::strip_unit_prefix as bare;
 
 /// Old code → the new codes it leads to.
 pub(crate) type CrosswalkMap = HashMap<String, Vec<(String, MappingKind)>>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NameHit {
-    One(u32),
-    Many,
-}
 
 /// One published version, indexed.
 #[derive(Debug)]
@@ -31,7 +26,7 @@ pub(crate) struct VersionIdx {
     /// `name_key` of each item's name, for search.
     folded: Vec<String>,
     by_code: HashMap<String, u32>,
-    by_name: HashMap<String, NameHit>,
+    by_name: NameIndex,
     /// The crosswalk to a later version: index of that version in the
     /// catalog, and old code → new codes.
     next: Option<(usize, CrosswalkMap)>,
@@ -41,27 +36,12 @@ impl VersionIdx {
     fn new(id: i64, info: VersionInfo, mut items: Vec<Item>) -> Self {
         items.sort_by(|a, b| a.code.cmp(&b.code));
         let folded: Vec<String> = items.iter().map(|i| name_key(&i.name)).collect();
-        let mut by_code = HashMap::with_capacity(items.len());
-        let mut by_name: HashMap<String, NameHit> = HashMap::with_capacity(items.len() * 2);
-        for (i, item) in items.iter().enumerate() {
-            let i = i as u32;
-            by_code.insert(item.code.clone(), i);
-            let key = &folded[i as usize];
-            let mut keys = vec![key.clone()];
-            if let Some(b) = bare(key) {
-                keys.push(b.to_owned());
-            }
-            for k in keys {
-                by_name
-                    .entry(k)
-                    .and_modify(|hit| {
-                        if *hit != NameHit::One(i) {
-                            *hit = NameHit::Many;
-                        }
-                    })
-                    .or_insert(NameHit::One(i));
-            }
-        }
+        let by_code = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item.code.clone(), i as u32))
+            .collect();
+        let by_name = NameIndex::new(items.iter().map(|i| i.name.as_str()));
         Self {
             id,
             info,
@@ -91,15 +71,9 @@ impl VersionIdx {
         if let Some(item) = self.get(value) {
             return Some(&item.code);
         }
-        let key = name_key(value);
-        let hit = self
-            .by_name
-            .get(&key)
-            .or_else(|| bare(&key).and_then(|b| self.by_name.get(b)))?;
-        match *hit {
-            NameHit::One(i) => Some(&self.items[i as usize].code),
-            NameHit::Many => None,
-        }
+        self.by_name
+            .find(value)
+            .map(|i| self.items[i].code.as_str())
     }
 
     /// Items whose folded name contains `query`'s and whose parent is
@@ -121,10 +95,10 @@ impl VersionIdx {
     }
 }
 
-/// One catalog with its published versions, oldest first.
+/// One catalog's published versions, oldest first (none yet for a catalog
+/// that was created but not filled).
 #[derive(Debug)]
 pub(crate) struct CatalogIdx {
-    pub(crate) def: CatalogDef,
     pub(crate) versions: Vec<VersionIdx>,
 }
 
@@ -217,9 +191,8 @@ impl Index {
             .into_iter()
             .map(|def| {
                 (
-                    def.code.clone(),
+                    def.code,
                     CatalogIdx {
-                        def,
                         versions: Vec::new(),
                     },
                 )
@@ -267,6 +240,22 @@ impl Index {
     /// The catalog with this code.
     pub(crate) fn catalog(&self, code: &str) -> Option<&CatalogIdx> {
         self.catalogs.get(code)
+    }
+
+    /// The published version of `catalog` valid on `day`, or the error that
+    /// says which of the two is missing.
+    pub(crate) fn version_on(
+        &self,
+        catalog: &str,
+        day: NaiveDate,
+    ) -> Result<&VersionIdx, CatalogError> {
+        self.catalog(catalog)
+            .ok_or_else(|| CatalogError::UnknownCatalog(catalog.to_owned()))?
+            .version_on(day)
+            .ok_or_else(|| CatalogError::NoVersionOn {
+                catalog: catalog.to_owned(),
+                day,
+            })
     }
 
     /// See [`crate::runtime::CatalogLookup::item`].
@@ -323,7 +312,7 @@ impl Index {
 mod tests {
     use super::*;
     use crate::catalogs::store::{StoredCrosswalk, StoredVersion};
-    use lgsp_catalogs::{CrosswalkEntry, VersionStatus};
+    use lgsp_catalogs::{CatalogDef, CrosswalkEntry, VersionStatus};
 
     fn item(code: &str, name: &str) -> Item {
         Item {

@@ -22,6 +22,7 @@ mod tests;
 mod validate;
 
 pub use chrono::NaiveDate;
+pub(crate) use diff::diff as diff_items;
 pub use diff::{Changes, Renamed, Reparented};
 pub use error::CatalogError;
 pub(crate) use index::{CatalogIdx, Index, VersionIdx};
@@ -69,6 +70,43 @@ pub enum ImportStep {
     Published,
 }
 
+/// The file formats a version exports to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// `ma,ten,ma_cha,cap` then the attribute columns (what the CSV import reads).
+    #[default]
+    Csv,
+    /// `{"items": [...]}` (what the JSON import reads).
+    Json,
+}
+
+/// A version written out as a file.
+#[derive(Debug, Clone)]
+pub struct ExportedFile {
+    /// The version.
+    pub info: VersionInfo,
+    /// A file name, e.g. `dvhc_tinh-2025-07-01.csv`.
+    pub name: String,
+    /// Items written.
+    pub items: usize,
+    /// The file.
+    pub body: String,
+}
+
+/// The attribute columns of a CSV export: the catalog's declared attributes,
+/// then any other attribute the items carry, by name.
+fn attribute_columns(declared: &[String], items: &[Item]) -> Vec<String> {
+    let mut columns = declared.to_vec();
+    let extra: std::collections::BTreeSet<&String> = items
+        .iter()
+        .flat_map(|i| i.attributes.keys())
+        .filter(|k| !declared.contains(k))
+        .collect();
+    columns.extend(extra.into_iter().cloned());
+    columns
+}
+
 /// A progress callback.
 pub type Progress<'a> = Option<&'a (dyn Fn(ImportStep) + Send + Sync)>;
 
@@ -92,6 +130,9 @@ pub struct CatalogService {
     /// Imports and publishes run one at a time, so that each validates
     /// against the state it writes into.
     writes: tokio::sync::Mutex<()>,
+    /// False while `open` seeds an empty database: nobody reads yet, so the
+    /// index is built once at the end instead of after every seeded list.
+    serving: std::sync::atomic::AtomicBool,
 }
 
 /// The unit level a dvhc file is read at, from the catalog it goes into.
@@ -129,8 +170,12 @@ impl CatalogService {
             store: Store::open(path).await?,
             index: RwLock::new(Arc::new(Index::default())),
             writes: tokio::sync::Mutex::new(()),
+            serving: std::sync::atomic::AtomicBool::new(false),
         });
         seed::seed(&service).await?;
+        service
+            .serving
+            .store(true, std::sync::atomic::Ordering::Release);
         service.reload().await?;
         Ok(service)
     }
@@ -144,6 +189,9 @@ impl CatalogService {
     }
 
     async fn reload(&self) -> Result<(), CatalogError> {
+        if !self.serving.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(());
+        }
         let fresh = Arc::new(Index::build(self.store.published().await?));
         match self.index.write() {
             Ok(mut guard) => *guard = fresh,
@@ -157,12 +205,24 @@ impl CatalogService {
     /// # Errors
     /// On a database failure.
     pub async fn catalogs(&self) -> Result<Vec<(CatalogDef, Vec<VersionInfo>)>, CatalogError> {
-        let mut out = Vec::new();
-        for def in self.store.catalogs().await? {
-            let versions = self.store.versions(&def.code).await?;
-            out.push((def, versions.into_iter().map(|v| v.info).collect()));
+        let mut versions: std::collections::HashMap<String, Vec<VersionInfo>> =
+            std::collections::HashMap::new();
+        for v in self.store.all_versions().await? {
+            versions
+                .entry(v.info.catalog.clone())
+                .or_default()
+                .push(v.info);
         }
-        Ok(out)
+        Ok(self
+            .store
+            .catalogs()
+            .await?
+            .into_iter()
+            .map(|def| {
+                let of_it = versions.remove(&def.code).unwrap_or_default();
+                (def, of_it)
+            })
+            .collect())
     }
 
     async fn def(&self, catalog: &str) -> Result<CatalogDef, CatalogError> {
@@ -375,13 +435,8 @@ impl CatalogService {
         catalog: &str,
         stored: StoredVersion,
     ) -> Result<VersionInfo, CatalogError> {
-        let others: Vec<VersionInfo> = self
-            .store
-            .versions(catalog)
-            .await?
-            .into_iter()
-            .map(|v| v.info)
-            .collect();
+        let versions = self.store.versions(catalog).await?;
+        let others: Vec<VersionInfo> = versions.iter().map(|v| v.info.clone()).collect();
         let problems = validate::validity(
             &stored.info.version,
             stored.info.valid_from,
@@ -391,10 +446,7 @@ impl CatalogService {
         if !problems.is_empty() {
             return Err(CatalogError::Invalid(problems));
         }
-        let close = self
-            .store
-            .versions(catalog)
-            .await?
+        let close = versions
             .into_iter()
             .filter(|v| {
                 v.info.status == VersionStatus::Published
@@ -448,20 +500,8 @@ impl CatalogService {
             .map_err(CatalogError::Invalid)?;
         let _w = self.writes.lock().await;
         let (old, new) = self.crosswalk_ends(catalog, from, to).await?;
-        let old_codes: HashSet<String> = self
-            .store
-            .items(old.id)
-            .await?
-            .into_iter()
-            .map(|i| i.code)
-            .collect();
-        let new_codes: HashSet<String> = self
-            .store
-            .items(new.id)
-            .await?
-            .into_iter()
-            .map(|i| i.code)
-            .collect();
+        let old_codes = self.store.codes(old.id).await?;
+        let new_codes = self.store.codes(new.id).await?;
         let problems = validate::crosswalk(&parsed.entries, (from, &old_codes), (to, &new_codes));
         if !problems.is_empty() {
             return Err(CatalogError::Invalid(problems));
@@ -529,6 +569,38 @@ impl CatalogService {
         Ok((stored.info, items))
     }
 
+    /// A version (drafts included) as a CSV or JSON file that the import
+    /// reads back.
+    ///
+    /// # Errors
+    /// `UnknownCatalog`, `UnknownVersion`.
+    pub async fn export(
+        &self,
+        catalog: &str,
+        label: &str,
+        format: ExportFormat,
+    ) -> Result<ExportedFile, CatalogError> {
+        let def = self.def(catalog).await?;
+        let stored = self.stored_version(catalog, label).await?;
+        let items = self.store.items(stored.id).await?;
+        let (extension, body) = match format {
+            ExportFormat::Csv => (
+                "csv",
+                lgsp_catalogs::export::items_csv(
+                    &items,
+                    &attribute_columns(&def.attributes, &items),
+                ),
+            ),
+            ExportFormat::Json => ("json", lgsp_catalogs::export::items_json(&items)),
+        };
+        Ok(ExportedFile {
+            name: format!("{catalog}-{label}.{extension}"),
+            items: items.len(),
+            info: stored.info,
+            body,
+        })
+    }
+
     /// The changes from version `from` to version `to` (drafts included).
     ///
     /// # Errors
@@ -555,14 +627,7 @@ impl CatalogService {
         to: &str,
     ) -> Result<Vec<CrosswalkEntry>, CatalogError> {
         let (old, new) = self.crosswalk_ends(catalog, from, to).await?;
-        Ok(self
-            .store
-            .crosswalks(Some(catalog))
-            .await?
-            .into_iter()
-            .find(|c| c.from_version == old.id && c.to_version == new.id)
-            .map(|c| c.entries)
-            .unwrap_or_default())
+        self.store.crosswalk_between(old.id, new.id).await
     }
 }
 

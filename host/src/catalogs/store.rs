@@ -13,6 +13,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+/// The version columns `version_row` reads, then `$tail`.
+macro_rules! select_versions {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, catalog, version, valid_from, valid_to, status, item_count, digest, source \
+             FROM catalog_version ",
+            $tail
+        )
+    };
+}
+
 /// A version with its row id.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredVersion {
@@ -184,14 +195,36 @@ impl Store {
 
     /// Every version of `catalog`, oldest validity first.
     pub(crate) async fn versions(&self, catalog: &str) -> Result<Vec<StoredVersion>, CatalogError> {
-        let rows = sqlx::query(
-            "SELECT id, catalog, version, valid_from, valid_to, status, item_count, digest, source \
-             FROM catalog_version WHERE catalog = $1 ORDER BY valid_from, id",
-        )
+        let rows = sqlx::query(select_versions!(
+            "WHERE catalog = $1 ORDER BY valid_from, id"
+        ))
         .bind(catalog)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(version_row).collect()
+    }
+
+    /// Every version of every catalog, by catalog and oldest validity first.
+    pub(crate) async fn all_versions(&self) -> Result<Vec<StoredVersion>, CatalogError> {
+        let rows = sqlx::query(select_versions!("ORDER BY catalog, valid_from, id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(version_row).collect()
+    }
+
+    /// The codes of one version.
+    pub(crate) async fn codes(
+        &self,
+        version_id: i64,
+    ) -> Result<std::collections::HashSet<String>, CatalogError> {
+        Ok(
+            sqlx::query_scalar("SELECT code FROM catalog_item WHERE version_id = $1")
+                .bind(version_id)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .collect(),
+        )
     }
 
     /// The items of one version, in code order.
@@ -348,71 +381,80 @@ impl Store {
         Ok(())
     }
 
-    /// The crosswalks whose both ends are in `catalog`.
-    pub(crate) async fn crosswalks(
-        &self,
-        catalog: Option<&str>,
-    ) -> Result<Vec<StoredCrosswalk>, CatalogError> {
-        let heads = sqlx::query(
-            "SELECT id, from_version, to_version FROM crosswalk \
-             WHERE $1 IS NULL OR catalog = $1 ORDER BY id",
-        )
-        .bind(catalog)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(heads.len());
-        for head in heads {
-            let id: i64 = head.try_get("id")?;
-            let rows = sqlx::query(
-                "SELECT old_code, new_code, mapping FROM crosswalk_entry \
-                 WHERE crosswalk_id = $1 ORDER BY old_code, new_code",
-            )
-            .bind(id)
+    /// Every crosswalk, with its rows.
+    pub(crate) async fn crosswalks(&self) -> Result<Vec<StoredCrosswalk>, CatalogError> {
+        let heads = sqlx::query("SELECT id, from_version, to_version FROM crosswalk ORDER BY id")
             .fetch_all(&self.pool)
             .await?;
-            let entries = rows
-                .iter()
-                .map(|r| {
-                    let mapping: String = r.try_get("mapping")?;
-                    Ok(CrosswalkEntry {
-                        old_code: r.try_get("old_code")?,
-                        new_code: r.try_get("new_code")?,
-                        mapping: if mapping == "partial" {
-                            MappingKind::Partial
-                        } else {
-                            MappingKind::Full
-                        },
-                    })
-                })
-                .collect::<Result<Vec<_>, CatalogError>>()?;
+        let mut out = Vec::with_capacity(heads.len());
+        for head in heads {
             out.push(StoredCrosswalk {
                 from_version: head.try_get("from_version")?,
                 to_version: head.try_get("to_version")?,
-                entries,
+                entries: self.crosswalk_entries(head.try_get("id")?).await?,
             });
         }
         Ok(out)
     }
 
+    /// The rows of the crosswalk from one version to another; empty when
+    /// none was imported.
+    pub(crate) async fn crosswalk_between(
+        &self,
+        from_version: i64,
+        to_version: i64,
+    ) -> Result<Vec<CrosswalkEntry>, CatalogError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM crosswalk WHERE from_version = $1 AND to_version = $2",
+        )
+        .bind(from_version)
+        .bind(to_version)
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => self.crosswalk_entries(id).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn crosswalk_entries(&self, id: i64) -> Result<Vec<CrosswalkEntry>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT old_code, new_code, mapping FROM crosswalk_entry \
+             WHERE crosswalk_id = $1 ORDER BY old_code, new_code",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let mapping: String = r.try_get("mapping")?;
+                Ok(CrosswalkEntry {
+                    old_code: r.try_get("old_code")?,
+                    new_code: r.try_get("new_code")?,
+                    mapping: if mapping == "partial" {
+                        MappingKind::Partial
+                    } else {
+                        MappingKind::Full
+                    },
+                })
+            })
+            .collect()
+    }
+
     /// Everything published, for the in-memory index.
     pub(crate) async fn published(&self) -> Result<Published, CatalogError> {
         let catalogs = self.catalogs().await?;
-        let rows = sqlx::query(
-            "SELECT id, catalog, version, valid_from, valid_to, status, item_count, digest, source \
-             FROM catalog_version WHERE status = 'published' ORDER BY catalog, valid_from",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut versions = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let v = version_row(row)?;
-            let items = self.items(v.id).await?;
-            versions.push((v, items));
+        let mut versions = Vec::new();
+        for v in self.all_versions().await? {
+            if v.info.status == VersionStatus::Published {
+                let items = self.items(v.id).await?;
+                versions.push((v, items));
+            }
         }
         let published: std::collections::HashSet<i64> =
             versions.iter().map(|(v, _)| v.id).collect();
         let crosswalks = self
-            .crosswalks(None)
+            .crosswalks()
             .await?
             .into_iter()
             .filter(|c| published.contains(&c.from_version) && published.contains(&c.to_version))

@@ -174,17 +174,7 @@ async fn import_world_communes(
     world: &World,
     official: bool,
 ) -> anyhow::Result<()> {
-    let items = world
-        .communes()
-        .iter()
-        .map(|c| lgsp_catalogs::Item {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            parent: Some(c.province_code.clone()),
-            level: Some("xa".into()),
-            attributes: Default::default(),
-        })
-        .collect();
+    let items = world.communes().iter().map(|c| c.to_item()).collect();
     let started = Instant::now();
     let version = catalogs
         .import_items(

@@ -13,7 +13,7 @@ use crate::catalogs::{CatalogIdx, Index, VersionIdx, today};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, Date32Builder, RecordBatch, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef};
 use datafusion::catalog::{SchemaProvider, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
@@ -53,11 +53,6 @@ static CROSSWALK_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     ]))
 });
 
-fn days(d: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
-    i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)
-}
-
 fn item_batch<'a>(versions: impl IntoIterator<Item = &'a VersionIdx>) -> Result<RecordBatch> {
     let mut ma = StringBuilder::new();
     let mut ten = StringBuilder::new();
@@ -82,8 +77,8 @@ fn item_batch<'a>(versions: impl IntoIterator<Item = &'a VersionIdx>) -> Result<
                 );
             }
             label.append_value(&v.info.version);
-            from.append_value(days(v.info.valid_from));
-            to.append_option(v.info.valid_to.map(days));
+            from.append_value(Date32Type::from_naive_date(v.info.valid_from));
+            to.append_option(v.info.valid_to.map(Date32Type::from_naive_date));
         }
     }
     let columns: Vec<ArrayRef> = vec![
@@ -123,7 +118,7 @@ fn crosswalk_batch(index: &Index) -> Result<RecordBatch> {
                     kind.append_value(k.as_str());
                     from_v.append_value(&v.info.version);
                     to_v.append_value(&target.info.version);
-                    day.append_value(days(target.info.valid_from));
+                    day.append_value(Date32Type::from_naive_date(target.info.valid_from));
                 }
             }
         }
@@ -228,8 +223,7 @@ fn text_arg(expr: &Expr, what: &str) -> Result<String> {
             | ScalarValue::Utf8View(Some(s)),
             _,
         ) => Ok(s.clone()),
-        Expr::Literal(ScalarValue::Date32(Some(d)), _) => Ok(NaiveDate::from_ymd_opt(1970, 1, 1)
-            .and_then(|e| e.checked_add_signed(chrono::Duration::days(i64::from(*d))))
+        Expr::Literal(ScalarValue::Date32(Some(d)), _) => Ok(Date32Type::to_naive_date_opt(*d)
             .map(|d| d.to_string())
             .unwrap_or_default()),
         _ => Err(DataFusionError::Plan(format!(

@@ -77,6 +77,21 @@ impl ConnectorScanExec {
         self
     }
 
+    /// A copy of this scan whose `lookup` waits on the join filter `dynamic`
+    /// (`None`: on no join yet).
+    fn with_join_filter(&self, lookup: &Lookup, dynamic: Option<Arc<dyn PhysicalExpr>>) -> Self {
+        let mut lookup = lookup.clone();
+        lookup.dynamic = dynamic;
+        Self {
+            connector: self.connector.clone(),
+            request: self.request.clone(),
+            ctx: self.ctx.clone(),
+            properties: self.properties.clone(),
+            predicate: self.predicate.clone(),
+            lookup: Some(lookup),
+        }
+    }
+
     /// The key filter a query still lacks: a lookup scan that no join feeds.
     pub(crate) fn missing_keys(&self) -> Option<&super::MissingKeyFilter> {
         self.lookup
@@ -216,16 +231,7 @@ impl ExecutionPlan for ConnectorScanExec {
             .map(|f| &f.filter)
             .find(|f| lookup.accepts(f));
         if let Some(dynamic) = dynamic {
-            let mut lookup = lookup.clone();
-            lookup.dynamic = Some(dynamic.clone());
-            let node = Self {
-                connector: self.connector.clone(),
-                request: self.request.clone(),
-                ctx: self.ctx.clone(),
-                properties: self.properties.clone(),
-                predicate: self.predicate.clone(),
-                lookup: Some(lookup),
-            };
+            let node = self.with_join_filter(lookup, Some(dynamic.clone()));
             propagation = propagation.with_updated_node(Arc::new(node) as Arc<dyn ExecutionPlan>);
         }
         Ok(propagation)
@@ -238,16 +244,7 @@ impl ExecutionPlan for ConnectorScanExec {
         let Some(lookup) = &self.lookup else {
             return Ok(self);
         };
-        let mut lookup = lookup.clone();
-        lookup.dynamic = None;
-        Ok(Arc::new(Self {
-            connector: self.connector.clone(),
-            request: self.request.clone(),
-            ctx: self.ctx.clone(),
-            properties: self.properties.clone(),
-            predicate: self.predicate.clone(),
-            lookup: Some(lookup),
-        }))
+        Ok(Arc::new(self.with_join_filter(lookup, None)))
     }
 
     fn partition_statistics(&self, _partition: Option<usize>) -> Result<Arc<Statistics>> {

@@ -81,30 +81,25 @@ impl Lookup {
         };
         dynamic.wait_complete().await;
         let current = dynamic.current()?;
-        let mut found = None;
-        for (path, column) in &self.candidates {
-            if let Some(keys) = keys_for(&current, column) {
-                found = Some((*path, column.clone(), keys));
-                break;
-            }
-        }
-        let table = format!("{}.{}", connector.info().name, base.table);
+        let too_many = || {
+            DataFusionError::External(Box::new(TooManyKeys {
+                table: format!("{}.{}", connector.info().name, base.table),
+                max_keys: self.max_keys,
+            }))
+        };
+        let found = self.candidates.iter().find_map(|(path, column)| {
+            keys_for(&current, column).map(|keys| (*path, column, keys))
+        });
         let Some((path, column, keys)) = found else {
             // A build side too large for an IN list becomes a hash-table
             // filter; anything else is a join shape the lookup cannot serve.
             if contains_hash_lookup(&current) {
-                return Err(DataFusionError::External(Box::new(TooManyKeys {
-                    table,
-                    max_keys: self.max_keys,
-                })));
+                return Err(too_many());
             }
             return Err(DataFusionError::External(Box::new(self.missing.clone())));
         };
         if keys.len() > self.max_keys {
-            return Err(DataFusionError::External(Box::new(TooManyKeys {
-                table,
-                max_keys: self.max_keys,
-            })));
+            return Err(too_many());
         }
         let batch = self.batch.max(1);
         // Calls this query already made to the same upstream count too.

@@ -164,7 +164,8 @@ impl QueryService {
             Arc::new(danh_muc::AsOf::new(index)),
         );
         for (name, connector) in &self.registry.snapshot().connectors {
-            // The loader refuses this name; a schema must never shadow the catalogs.
+            // Start-up refuses this name (server.rs); a schema must never
+            // shadow the catalogs, whoever built the registry.
             if name == danh_muc::SCHEMA {
                 continue;
             }

@@ -109,17 +109,17 @@ impl TableProvider for ConnectorTable {
             .filter_map(|(_, f)| f.clone())
             .flatten()
             .collect();
-        let missing = MissingKeyFilter {
-            schema: self.connector.info().name.clone(),
-            table: table.name.clone(),
-            needs: table.describe_access_paths(),
-        };
         // Without a key filter of its own, the scan may still get its keys
         // from a join (lookup.rs); whether one does is known only once the
         // physical plan is built, and checked then.
         let (path, lookup) = match filters::choose_access_path(&pushed, table) {
             Ok(path) => (path, None),
             Err(()) => {
+                let missing = MissingKeyFilter {
+                    schema: self.connector.info().name.clone(),
+                    table: table.name.clone(),
+                    needs: table.describe_access_paths(),
+                };
                 let candidates = self.lookup_candidates();
                 if candidates.is_empty() {
                     return Err(DataFusionError::External(Box::new(missing)));

@@ -7,18 +7,16 @@ use super::bindings::lgsp::connector::catalogs::{self as wit, Day};
 use super::catalog_lookup::{CatalogHandle, LookupItem, MappingKind, Successor};
 use super::store::StoreState;
 use chrono::NaiveDate;
+use datafusion::arrow::datatypes::Date32Type;
 
 /// Longest catalog name, code or value looked up. Real ones are a few dozen
 /// bytes; anything longer is a miss rather than work for the host.
 const MAX_LOOKUP_BYTES: usize = 256;
 
-/// `NaiveDate::num_days_from_ce` of 1970-01-01.
-const EPOCH_DAYS_FROM_CE: i32 = 719_163;
-
 /// The calendar day `day` days after 1970-01-01; `None` outside chrono's range.
+/// A WIT `day` counts days like Arrow's `Date32`, so Arrow's conversion serves.
 fn to_date(day: Day) -> Option<NaiveDate> {
-    day.checked_add(EPOCH_DAYS_FROM_CE)
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
+    Date32Type::to_naive_date_opt(day)
 }
 
 /// Whether every string fits [`MAX_LOOKUP_BYTES`].
@@ -90,7 +88,10 @@ pub(crate) fn current_codes(
     code: &str,
     as_of: Day,
 ) -> Vec<wit::Successor> {
-    let Some(as_of) = to_date(as_of).filter(|_| small(&[catalog, code])) else {
+    if !small(&[catalog, code]) {
+        return Vec::new();
+    }
+    let Some(as_of) = to_date(as_of) else {
         return Vec::new();
     };
     catalogs

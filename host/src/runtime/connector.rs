@@ -11,7 +11,7 @@ use super::error::{ConnectorError, GuestErrorKind};
 use super::gate::{CallBudget, UpstreamGate};
 use super::ipc;
 use super::manifest::{Limits, UpstreamLimits};
-use super::outbound::{Forwarded, OutboundHooks, OutboundPolicy};
+use super::outbound::{DenialKind, Forwarded, OutboundHooks, OutboundPolicy};
 use super::store::{self, DeadlineExceeded, InstanceIdentity, StoreState};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -332,22 +332,20 @@ impl Sandbox {
             .outbound
             .denial_since(instance.denials_before_call);
         if let Some(denial) = refused {
-            if let Some(limit) = denial.ceiling {
-                return ConnectorError::UpstreamCallLimit {
-                    connector: self.name.to_string(),
-                    limit,
-                };
-            }
-            if denial.throttled {
-                return ConnectorError::UpstreamThrottled {
-                    connector: self.name.to_string(),
+            let connector = self.name.to_string();
+            return match denial.kind {
+                DenialKind::Ceiling(limit) => {
+                    ConnectorError::UpstreamCallLimit { connector, limit }
+                }
+                DenialKind::Throttled => ConnectorError::UpstreamThrottled {
+                    connector,
                     reason: denial.reason,
-                };
-            }
-            return ConnectorError::NetworkDenied {
-                connector: self.name.to_string(),
-                target: denial.target,
-                reason: denial.reason,
+                },
+                DenialKind::Policy => ConnectorError::NetworkDenied {
+                    connector,
+                    target: denial.target,
+                    reason: denial.reason,
+                },
             };
         }
         let kind = match e.kind {

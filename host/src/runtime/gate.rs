@@ -17,6 +17,11 @@ pub(crate) const MIN_RATE: f64 = 1.0 / 86_400.0;
 /// Highest rate a manifest may state.
 pub(crate) const MAX_RATE: f64 = 1_000_000.0;
 
+/// Whether a manifest's `requests_per_second` is one the gate can enforce.
+pub(crate) fn is_valid_rate(rate: f64) -> bool {
+    rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&rate)
+}
+
 const RATE_REFUSAL: &str =
     "the agency's rate limit would hold this call past the call deadline (its system is saturated)";
 const CONCURRENCY_REFUSAL: &str =
@@ -41,6 +46,15 @@ struct TokenBucket {
 }
 
 impl TokenBucket {
+    /// A full bucket: `burst` calls at once, then one per `interval`.
+    fn new(interval: Duration, burst: u32) -> Self {
+        Self {
+            interval,
+            burst,
+            next_free: None,
+        }
+    }
+
     /// The instant at which the caller may send, reserved only when it is
     /// no later than `latest`: a caller that would have to give up anyway
     /// takes no slot, so the schedule never runs further ahead than one
@@ -64,16 +78,16 @@ impl TokenBucket {
 
 impl UpstreamGate {
     pub(crate) fn new(limits: &UpstreamLimits) -> Self {
-        // The manifest's values are checked at load (`UpstreamLimits::problems`).
+        // The manifest's values are checked at load (`UpstreamLimits::problems`);
+        // the rate again here, as `Duration::from_secs_f64` panics on a bad one.
         let bucket = limits
             .requests_per_second
-            .filter(|r| r.is_finite() && (MIN_RATE..=MAX_RATE).contains(r))
+            .filter(|&r| is_valid_rate(r))
             .map(|rate| {
-                Mutex::new(TokenBucket {
-                    interval: Duration::from_secs_f64(1.0 / rate),
-                    burst: limits.burst.unwrap_or(1).max(1),
-                    next_free: None,
-                })
+                Mutex::new(TokenBucket::new(
+                    Duration::from_secs_f64(1.0 / rate),
+                    limits.burst.unwrap_or(1).max(1),
+                ))
             });
         Self {
             concurrency: limits
@@ -158,11 +172,7 @@ mod tests {
     #[test]
     fn the_bucket_spaces_calls_after_the_burst() {
         let start = Instant::now();
-        let mut bucket = TokenBucket {
-            interval: Duration::from_millis(100),
-            burst: 3,
-            next_free: None,
-        };
+        let mut bucket = TokenBucket::new(Duration::from_millis(100), 3);
         let latest = start + Duration::from_secs(60);
         let slots: Vec<u128> = (0..6)
             .map(|_| {
@@ -177,11 +187,7 @@ mod tests {
     #[test]
     fn an_idle_bucket_refills_only_up_to_the_burst() {
         let start = Instant::now();
-        let mut bucket = TokenBucket {
-            interval: Duration::from_millis(100),
-            burst: 2,
-            next_free: None,
-        };
+        let mut bucket = TokenBucket::new(Duration::from_millis(100), 2);
         assert!(
             bucket
                 .reserve(start, start + Duration::from_secs(1))
@@ -202,11 +208,7 @@ mod tests {
     #[test]
     fn a_caller_that_would_wait_past_its_deadline_takes_no_slot() {
         let start = Instant::now();
-        let mut bucket = TokenBucket {
-            interval: Duration::from_millis(100),
-            burst: 1,
-            next_free: None,
-        };
+        let mut bucket = TokenBucket::new(Duration::from_millis(100), 1);
         let latest = start + Duration::from_millis(250);
         let slots: Vec<Option<u128>> = (0..5)
             .map(|_| {

@@ -91,10 +91,10 @@ pub struct UpstreamLimits {
 impl UpstreamLimits {
     /// What is wrong with these values, for the load report.
     pub(crate) fn problems(&self) -> Vec<String> {
-        use super::gate::{MAX_RATE, MIN_RATE};
+        use super::gate::{MAX_RATE, MIN_RATE, is_valid_rate};
         let mut problems = Vec::new();
         if let Some(rate) = self.requests_per_second
-            && !(rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&rate))
+            && !is_valid_rate(rate)
         {
             problems.push(format!(
                 "upstream.limits.requests_per_second must be between {MIN_RATE:.6} (one a day) and {MAX_RATE}, got {rate}"

@@ -94,11 +94,34 @@ fn parse_host_port(s: &str) -> Option<(String, u16)> {
 pub(crate) struct Denial {
     pub(crate) target: String,
     pub(crate) reason: String,
-    /// Set when the query's ceiling of upstream calls refused it.
-    pub(crate) ceiling: Option<u32>,
-    /// Set when the agency's rate or concurrency limit would have held the
+    pub(crate) kind: DenialKind,
+}
+
+/// What refused a request; each gives the consumer a different error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DenialKind {
+    /// The connector's network policy (allowed hosts and addresses).
+    Policy,
+    /// The query's ceiling of upstream calls, with its value.
+    Ceiling(u32),
+    /// The agency's rate or concurrency limit, which would have held the
     /// call past its deadline.
-    pub(crate) throttled: bool,
+    Throttled,
+}
+
+/// Records a refused request and gives the error the guest sees for it.
+fn refuse(
+    denials: &Mutex<Vec<Denial>>,
+    target: String,
+    reason: String,
+    kind: DenialKind,
+) -> HttpError {
+    lock(denials).push(Denial {
+        target,
+        reason,
+        kind,
+    });
+    HttpError::HttpRequestDenied
 }
 
 /// Who the request is for; sent upstream so the provider can see who asks and why.
@@ -195,41 +218,34 @@ impl WasiHttpHooks for OutboundHooks {
             .trim_end_matches(']')
             .to_owned();
         let target = format!("{host}:{port}");
-        let deny = |denials: &Arc<Mutex<Vec<Denial>>>, reason: &str| {
-            lock(denials).push(Denial {
-                target: target.clone(),
-                reason: reason.to_owned(),
-                ceiling: None,
-                throttled: false,
-            });
-            Box::new(async { Err(HttpError::HttpRequestDenied) }) as SendFuture
+        let deny = |denials: &Mutex<Vec<Denial>>, reason: String, kind| {
+            let e = refuse(denials, target.clone(), reason, kind);
+            Box::new(async { Err(e) }) as SendFuture
         };
         let Some(allowed) = self.policy.find(&host, port).cloned() else {
             return deny(
                 &self.denials,
-                "it is not among the connector's allowed upstream hosts",
+                "it is not among the connector's allowed upstream hosts".into(),
+                DenialKind::Policy,
             );
         };
         if https {
             return deny(
                 &self.denials,
-                "HTTPS upstreams are not supported by this platform build yet",
+                "HTTPS upstreams are not supported by this platform build yet".into(),
+                DenialKind::Policy,
             );
         }
         if let Some(budget) = &self.budget
             && !budget.take()
         {
-            self.ceiling_hit = Some(budget.max());
-            lock(&self.denials).push(Denial {
-                target: target.clone(),
-                reason: format!(
-                    "the query reached its ceiling of {} upstream calls",
-                    budget.max()
-                ),
-                ceiling: Some(budget.max()),
-                throttled: false,
-            });
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+            let max = budget.max();
+            self.ceiling_hit = Some(max);
+            return deny(
+                &self.denials,
+                format!("the query reached its ceiling of {max} upstream calls"),
+                DenialKind::Ceiling(max),
+            );
         }
         if let Some(f) = &self.forwarded {
             set_forwarded_headers(request.headers_mut(), f);
@@ -243,13 +259,12 @@ impl WasiHttpHooks for OutboundHooks {
                 Ok(addr) => addr,
                 Err((reason, detail)) => {
                     tracing::warn!(target = %target, reason, detail, "outgoing request refused");
-                    lock(&denials).push(Denial {
+                    return Err(refuse(
+                        &denials,
                         target,
-                        reason: reason.to_owned(),
-                        ceiling: None,
-                        throttled: false,
-                    });
-                    return Err(HttpError::HttpRequestDenied);
+                        reason.to_owned(),
+                        DenialKind::Policy,
+                    ));
                 }
             };
             // This instance's own connection cap first, so that an instance
@@ -263,13 +278,12 @@ impl WasiHttpHooks for OutboundHooks {
             let upstream_slot = match gate.admit(policy.timeout).await {
                 Ok(slot) => slot,
                 Err(reason) => {
-                    lock(&denials).push(Denial {
+                    return Err(refuse(
+                        &denials,
                         target,
-                        reason: reason.to_owned(),
-                        ceiling: None,
-                        throttled: true,
-                    });
-                    return Err(HttpError::HttpRequestDenied);
+                        reason.to_owned(),
+                        DenialKind::Throttled,
+                    ));
                 }
             };
             send(addr, request, options, &policy, (permit, upstream_slot)).await
@@ -562,11 +576,6 @@ mod tests {
         .expect_err("invalid");
         assert_eq!(bad.len(), 2);
     }
-}
-
-#[cfg(test)]
-mod private_network_tests {
-    use super::*;
 
     #[test]
     fn private_networks_never_include_loopback_or_metadata() {

@@ -21,8 +21,9 @@ mod wsdl;
 mod xml;
 
 use crate::sim::{self, Sim};
+use crate::wire::{digits, name_or_code};
 use crate::world::World;
-use crate::world::insurance::{InsuredPerson, Month};
+use crate::world::insurance::InsuredPerson;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -333,28 +334,16 @@ fn lookup<'w>(
     Ok(found)
 }
 
-fn digits(s: &str, n: usize) -> bool {
-    s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn yyyymmdd(d: crate::world::Date) -> String {
     format!("{:04}{:02}{:02}", d.year, d.month, d.day)
 }
 
-fn period(m: Month) -> String {
-    m.to_mm_yyyy()
-}
-
 fn contribution_name(code: &str) -> &str {
-    contribution_types()
-        .get(code)
-        .map_or(code, |i| i.name.as_str())
+    name_or_code(contribution_types(), code)
 }
 
 fn beneficiary_name(code: &str) -> &str {
-    health_card_beneficiaries()
-        .get(code)
-        .map_or(code, |i| i.name.as_str())
+    name_or_code(health_card_beneficiaries(), code)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Writing the service's SOAP responses.
 
-use super::{Found, NS, SOAP_NS, beneficiary_name, contribution_name, period, yyyymmdd};
+use super::{Found, NS, SOAP_NS, beneficiary_name, contribution_name, yyyymmdd};
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -95,10 +95,10 @@ pub(super) fn history(found: &Found<'_>) -> String {
             items.push_str("<QuaTrinh>");
             el(&mut items, "MaSoBhxh", Some(&p.ma_so_bhxh));
             el(&mut items, "SoDinhDanh", Some(&p.so_dinh_danh));
-            el(&mut items, "TuThang", Some(&period(q.tu_thang)));
+            el(&mut items, "TuThang", Some(&q.tu_thang.to_mm_yyyy()));
             // An open period is sent as an empty element, as the real system does.
             match q.den_thang {
-                Some(m) => el(&mut items, "DenThang", Some(&period(m))),
+                Some(m) => el(&mut items, "DenThang", Some(&m.to_mm_yyyy())),
                 None => items.push_str("<DenThang/>"),
             }
             el(&mut items, "MaDonVi", q.ma_so_doanh_nghiep.as_deref());

@@ -1,5 +1,6 @@
 //! A citizen in the population API's own wire format.
 
+use crate::wire::name_or_code;
 use crate::world::{Citizen, Sex};
 use lgsp_catalogs::{ethnic_groups, nationalities};
 use serde_json::{Map, Value, json};
@@ -24,8 +25,11 @@ pub(super) fn citizen(c: &Citizen, fields: Option<&[String]>) -> Value {
             Sex::Female => "Nữ",
         }),
     );
-    put("danToc", json!(name_of(ethnic_groups(), c.ma_dan_toc)));
-    put("quocTich", json!(name_of(nationalities(), c.ma_quoc_tich)));
+    put("danToc", json!(name_or_code(ethnic_groups(), c.ma_dan_toc)));
+    put(
+        "quocTich",
+        json!(name_or_code(nationalities(), c.ma_quoc_tich)),
+    );
     // Addresses as the record holds them: a record last updated before
     // 2025-07-01 still carries the commune and province codes of that time.
     put(
@@ -45,12 +49,6 @@ pub(super) fn citizen(c: &Citizen, fields: Option<&[String]>) -> Value {
     put("ngayMat", json!(c.ngay_mat.map(|d| d.to_vn())));
     put("ngayCapNhat", json!(c.ngay_cap_nhat.to_vn()));
     Value::Object(m)
-}
-
-fn name_of(list: &lgsp_catalogs::CodeList, code: &str) -> String {
-    list.get(code)
-        .map(|i| i.name.clone())
-        .unwrap_or_else(|| code.to_owned())
 }
 
 #[cfg(test)]

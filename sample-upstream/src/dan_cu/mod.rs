@@ -9,6 +9,7 @@
 mod json;
 
 use crate::sim::{self, Sim};
+use crate::wire::digits;
 use crate::world::World;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -67,7 +68,7 @@ fn success(data: Value) -> Json<Value> {
 }
 
 fn is_personal_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+    digits(s, 12)
 }
 
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -135,10 +136,7 @@ struct ListQuery {
 }
 
 async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Response {
-    let Some(ma_xa) = q
-        .ma_xa
-        .filter(|x| x.len() == 5 && x.bytes().all(|b| b.is_ascii_digit()))
-    else {
+    let Some(ma_xa) = q.ma_xa.filter(|x| digits(x, 5)) else {
         return failure(StatusCode::BAD_REQUEST, "02", "Thiếu hoặc sai mã xã (maXa)");
     };
     let page = q.trang.unwrap_or(1).max(1);

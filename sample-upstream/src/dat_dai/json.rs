@@ -1,5 +1,6 @@
 //! Parcels and rights in the land API's own wire format.
 
+use crate::wire::name_or_code;
 use crate::world::Date;
 use crate::world::land::{Holder, LandRight, Parcel};
 use lgsp_catalogs::{land_use_types, provinces_2025};
@@ -15,24 +16,12 @@ pub(super) fn area(tenths: u64) -> String {
     format!("{},{}", tenths / 10, tenths % 10)
 }
 
-fn land_use_name(code: &str) -> String {
-    land_use_types()
-        .get(code)
-        .map_or_else(|| code.to_owned(), |i| i.name.clone())
-}
-
-fn province_name(code: &str) -> String {
-    provinces_2025()
-        .get(code)
-        .map_or_else(|| code.to_owned(), |i| i.name.clone())
-}
-
 /// The commune's code with its name and its province's name (no province code).
 fn unit(p: &Parcel, commune_name: Option<&str>) -> Value {
     json!({
         "maXa": p.ma_xa,
         "tenXa": commune_name,
-        "tenTinh": province_name(&p.ma_tinh),
+        "tenTinh": name_or_code(provinces_2025(), &p.ma_tinh),
     })
 }
 
@@ -44,7 +33,7 @@ pub(super) fn parcel(p: &Parcel, commune_name: Option<&str>) -> Value {
         "soThuaDat": p.so_thua,
         "donViHanhChinh": unit(p, commune_name),
         "dienTich": area(p.dien_tich_phan_muoi),
-        "mucDichSuDung": land_use_name(p.ma_loai_dat),
+        "mucDichSuDung": name_or_code(land_use_types(), p.ma_loai_dat),
         "diaChi": p.dia_chi,
         "hinhHoc": geometry,
     })
@@ -55,7 +44,7 @@ pub(super) fn right(p: &Parcel, r: &LandRight) -> Value {
     let mut v = json!({
         "thuaDat": {
             "maXa": p.ma_xa,
-            "tenTinh": province_name(&p.ma_tinh),
+            "tenTinh": name_or_code(provinces_2025(), &p.ma_tinh),
             "soToBanDo": p.so_to_ban_do,
             "soThuaDat": p.so_thua,
         },

@@ -14,6 +14,7 @@
 mod json;
 
 use crate::sim::{self, Sim};
+use crate::wire::digits;
 use crate::world::World;
 use crate::world::land::Parcel;
 use axum::extract::{Path, Query, Request, State};
@@ -23,7 +24,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Largest page the listings serve.
@@ -39,26 +39,19 @@ pub const PREFIX: &str = "/api/dat-dai/v1";
 struct AppState {
     world: Arc<World>,
     token: Arc<str>,
-    commune_names: Arc<HashMap<String, String>>,
 }
 
 impl AppState {
     fn parcel(&self, p: &Parcel) -> Value {
-        json::parcel(p, self.commune_names.get(&p.ma_xa).map(String::as_str))
+        json::parcel(p, self.world.commune(&p.ma_xa).map(|c| c.name.as_str()))
     }
 }
 
 /// The land API with its bearer-token check and the simulation middleware.
 pub(crate) fn routes(world: Arc<World>, api_key: &str, sim: Arc<Sim>) -> Router {
-    let commune_names = world
-        .communes()
-        .iter()
-        .map(|c| (c.code.clone(), c.name.clone()))
-        .collect();
     let state = AppState {
         world,
         token: api_key.into(),
-        commune_names: Arc::new(commune_names),
     };
     let at = |path: &str| format!("{PREFIX}{path}");
     Router::new()
@@ -117,11 +110,11 @@ fn bad_request(message: &str) -> Response {
 }
 
 fn is_commune(s: &str) -> bool {
-    s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit())
+    digits(s, 5)
 }
 
 fn is_personal_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+    digits(s, 12)
 }
 
 fn is_business_code(s: &str) -> bool {
@@ -137,38 +130,49 @@ fn number(s: &str, max: u32) -> Option<u32> {
     s.parse().ok().filter(|n| (1..=max).contains(n))
 }
 
+/// A failure to answer with: status, `ketQua.ma` and `ketQua.moTa`.
+type Failure = (StatusCode, &'static str, &'static str);
+
+/// The parcel a path `{ma_xa}/{so_to}/{so_thua}` names, or the failure to
+/// answer instead (400 for a malformed key, 404 for an unknown parcel).
+fn parcel_at<'w>(
+    world: &'w World,
+    (ma_xa, so_to, so_thua): &(String, String, String),
+) -> Result<&'w Parcel, Failure> {
+    const BAD: StatusCode = StatusCode::BAD_REQUEST;
+    let (Some(to), Some(thua)) = (number(so_to, 9999), number(so_thua, 99999)) else {
+        return Err((BAD, "E400", "Số tờ bản đồ hoặc số thửa không hợp lệ"));
+    };
+    if !is_commune(ma_xa) {
+        return Err((BAD, "E400", "Mã xã không hợp lệ"));
+    }
+    world.land().parcel(ma_xa, to, thua).ok_or((
+        StatusCode::NOT_FOUND,
+        "E404",
+        "Không tìm thấy thửa đất",
+    ))
+}
+
 async fn one_parcel(
     State(state): State<AppState>,
-    Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
+    Path(key): Path<(String, String, String)>,
 ) -> Response {
-    let (Some(to), Some(thua)) = (number(&so_to, 9999), number(&so_thua, 99999)) else {
-        return bad_request("Số tờ bản đồ hoặc số thửa không hợp lệ");
-    };
-    if !is_commune(&ma_xa) {
-        return bad_request("Mã xã không hợp lệ");
-    }
-    match state.world.land().parcel(&ma_xa, to, thua) {
-        Some(p) => Json(envelope(state.parcel(p))).into_response(),
-        None => failure(StatusCode::NOT_FOUND, "E404", "Không tìm thấy thửa đất"),
+    match parcel_at(&state.world, &key) {
+        Ok(p) => Json(envelope(state.parcel(p))).into_response(),
+        Err((status, code, message)) => failure(status, code, message),
     }
 }
 
 async fn parcel_rights(
     State(state): State<AppState>,
-    Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
+    Path(key): Path<(String, String, String)>,
 ) -> Response {
-    let (Some(to), Some(thua)) = (number(&so_to, 9999), number(&so_thua, 99999)) else {
-        return bad_request("Số tờ bản đồ hoặc số thửa không hợp lệ");
-    };
-    if !is_commune(&ma_xa) {
-        return bad_request("Mã xã không hợp lệ");
-    }
-    match state.world.land().parcel(&ma_xa, to, thua) {
-        Some(p) => {
+    match parcel_at(&state.world, &key) {
+        Ok(p) => {
             let rights: Vec<Value> = p.quyen_su_dung.iter().map(|r| json::right(p, r)).collect();
             Json(envelope(Value::Array(rights))).into_response()
         }
-        None => failure(StatusCode::NOT_FOUND, "E404", "Không tìm thấy thửa đất"),
+        Err((status, code, message)) => failure(status, code, message),
     }
 }
 

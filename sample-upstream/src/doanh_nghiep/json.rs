@@ -1,5 +1,6 @@
 //! Businesses and representatives in the registry API's own wire format.
 
+use crate::wire::name_or_code;
 use crate::world::business::{Business, Representative};
 use lgsp_catalogs::{business_statuses, business_types, provinces_2008, provinces_2025};
 use serde_json::{Map, Value, json};
@@ -27,8 +28,8 @@ pub(super) fn business(b: &Business, commune_name: Option<&str>) -> Value {
         "tenDN": b.ten,
         "tenNuocNgoai": b.ten_nuoc_ngoai,
         "tenVietTat": b.ten_viet_tat,
-        "loaiHinhDN": name_of(business_types(), b.ma_loai_hinh),
-        "tinhTrangHoatDong": name_of(business_statuses(), b.ma_trang_thai),
+        "loaiHinhDN": name_or_code(business_types(), b.ma_loai_hinh),
+        "tinhTrangHoatDong": name_or_code(business_statuses(), b.ma_trang_thai),
         "ngayThanhLap": b.ngay_thanh_lap.to_iso(),
         "truSo": Value::Object(tru_so),
         "nganhNgheChinh": b.ma_nganh_chinh,
@@ -68,12 +69,6 @@ pub(super) fn thousands(n: u64) -> String {
         out.push(ch);
     }
     out
-}
-
-fn name_of(list: &lgsp_catalogs::CodeList, code: &str) -> String {
-    list.get(code)
-        .map(|i| i.name.clone())
-        .unwrap_or_else(|| code.to_owned())
 }
 
 #[cfg(test)]

@@ -26,7 +26,6 @@ use axum::{Json, Router, routing};
 use lgsp_catalogs::ids;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Largest page the listing and search endpoints serve.
@@ -42,20 +41,13 @@ pub const MIN_KEYWORD_CHARS: usize = 2;
 struct AppState {
     world: Arc<World>,
     api_key: Arc<str>,
-    commune_names: Arc<HashMap<String, String>>,
 }
 
 /// The business registration API with its API-key check and the simulation middleware.
 pub(crate) fn routes(world: Arc<World>, api_key: &str, sim: Arc<Sim>) -> Router {
-    let commune_names = world
-        .communes()
-        .iter()
-        .map(|c| (c.code.clone(), c.name.clone()))
-        .collect();
     let state = AppState {
         world,
         api_key: api_key.into(),
-        commune_names: Arc::new(commune_names),
     };
     Router::new()
         .route("/dkkd/v2/doanh-nghiep", routing::get(list))
@@ -96,12 +88,8 @@ fn failure(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn bad(message: &str) -> Response {
-    failure(StatusCode::BAD_REQUEST, "02", message)
-}
-
-/// A refused request, turned into the envelope at the handler's edge (kept
-/// small, unlike a whole `Response`).
+/// A refused request (400), turned into the envelope at the handler's edge
+/// (kept small, unlike a whole `Response`).
 struct Refusal {
     code: &'static str,
     message: String,
@@ -128,13 +116,13 @@ fn success(data: Value) -> Response {
 
 impl AppState {
     fn business(&self, b: &Business) -> Value {
-        json::business(b, self.commune_names.get(&b.ma_xa).map(String::as_str))
+        json::business(b, self.world.commune(&b.ma_xa).map(|c| c.name.as_str()))
     }
 }
 
 async fn one(State(state): State<AppState>, Path(ma_so): Path<String>) -> Response {
     if ids::business_code(&ma_so).is_err() {
-        return bad("Mã số doanh nghiệp không hợp lệ");
+        return Refusal::bad("Mã số doanh nghiệp không hợp lệ").into_response();
     }
     match state.world.businesses().get(&ma_so) {
         Some(b) => success(state.business(b)),
@@ -182,18 +170,20 @@ fn batch_values(
     Ok(values)
 }
 
-async fn batch(
-    State(state): State<AppState>,
-    body: Result<Json<CodesBody>, JsonRejection>,
-) -> Response {
-    let codes = match batch_values(
+/// The business codes of a `dsMaSoDN` body, checked (see [`batch_values`]).
+fn business_codes(body: Result<Json<CodesBody>, JsonRejection>) -> Result<Vec<String>, Refusal> {
+    batch_values(
         body.map(|Json(b)| b.ds_ma_so_dn),
         "mã số doanh nghiệp",
         ids::business_code,
-    ) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
+    )
+}
+
+async fn batch(
+    State(state): State<AppState>,
+    body: Result<Json<CodesBody>, JsonRejection>,
+) -> Result<Response, Refusal> {
+    let codes = business_codes(body)?;
     let businesses = state.world.businesses();
     let mut found = Vec::new();
     let mut missing = Vec::new();
@@ -203,13 +193,13 @@ async fn batch(
             None => missing.push(json!(code)),
         }
     }
-    Json(json!({
+    Ok(Json(json!({
         "status": "00",
         "message": "Thành công",
         "data": found,
         "khongTimThay": missing,
     }))
-    .into_response()
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -257,65 +247,60 @@ fn paged(state: &AppState, rows: &[&Business], page: usize, size: usize) -> Resp
 async fn list(
     State(state): State<AppState>,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, Refusal> {
     let Ok(Query(q)) = query else {
-        return bad("Tham số truy vấn không hợp lệ");
+        return Err(Refusal::bad("Tham số truy vấn không hợp lệ"));
     };
-    let (page, size) = match q.page() {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
+    let (page, size) = q.page()?;
     let businesses = state.world.businesses();
     let rows = match (q.ma_tinh.as_deref(), q.ma_xa.as_deref()) {
-        (Some(_), Some(_)) => return bad("Chỉ dùng một trong hai tham số maTinh hoặc maXa"),
+        (Some(_), Some(_)) => {
+            return Err(Refusal::bad(
+                "Chỉ dùng một trong hai tham số maTinh hoặc maXa",
+            ));
+        }
         (Some(t), None) => {
             if lgsp_catalogs::provinces_2025().get(t).is_none() {
-                return bad("maTinh phải là mã tỉnh có hiệu lực từ 01/07/2025");
+                return Err(Refusal::bad(
+                    "maTinh phải là mã tỉnh có hiệu lực từ 01/07/2025",
+                ));
             }
             businesses.in_province(t)
         }
         (None, Some(x)) => {
             if ids::commune_code(x).is_err() {
-                return bad("maXa phải gồm 5 chữ số");
+                return Err(Refusal::bad("maXa phải gồm 5 chữ số"));
             }
             businesses.in_commune(x)
         }
-        (None, None) => return bad("Thiếu tham số maTinh hoặc maXa"),
+        (None, None) => return Err(Refusal::bad("Thiếu tham số maTinh hoặc maXa")),
     };
-    paged(&state, &rows, page, size)
+    Ok(paged(&state, &rows, page, size))
 }
 
 async fn search(
     State(state): State<AppState>,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, Refusal> {
     let Ok(Query(q)) = query else {
-        return bad("Tham số truy vấn không hợp lệ");
+        return Err(Refusal::bad("Tham số truy vấn không hợp lệ"));
     };
-    let (page, size) = match q.page() {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
+    let (page, size) = q.page()?;
     let keyword = q.tu_khoa.as_deref().unwrap_or("").trim();
     if fold(keyword).chars().count() < MIN_KEYWORD_CHARS {
-        return bad(&format!("tuKhoa phải có ít nhất {MIN_KEYWORD_CHARS} ký tự"));
+        return Err(Refusal::bad(format!(
+            "tuKhoa phải có ít nhất {MIN_KEYWORD_CHARS} ký tự"
+        )));
     }
     let rows = state.world.businesses().search_name(keyword);
-    paged(&state, &rows, page, size)
+    Ok(paged(&state, &rows, page, size))
 }
 
 async fn representatives_of(
     State(state): State<AppState>,
     body: Result<Json<CodesBody>, JsonRejection>,
-) -> Response {
-    let codes = match batch_values(
-        body.map(|Json(b)| b.ds_ma_so_dn),
-        "mã số doanh nghiệp",
-        ids::business_code,
-    ) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Refusal> {
+    let codes = business_codes(body)?;
     let businesses = state.world.businesses();
     let data: Vec<Value> = codes
         .iter()
@@ -327,21 +312,18 @@ async fn representatives_of(
             })
         })
         .collect();
-    success(Value::Array(data))
+    Ok(success(Value::Array(data)))
 }
 
 async fn represented_by(
     State(state): State<AppState>,
     body: Result<Json<PersonsBody>, JsonRejection>,
-) -> Response {
-    let persons = match batch_values(
+) -> Result<Response, Refusal> {
+    let persons = batch_values(
         body.map(|Json(b)| b.ds_so_dinh_danh),
         "số định danh",
         ids::personal_id,
-    ) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
+    )?;
     let businesses = state.world.businesses();
     let data: Vec<Value> = persons
         .iter()
@@ -366,7 +348,7 @@ async fn represented_by(
             }))
         })
         .collect();
-    success(Value::Array(data))
+    Ok(success(Value::Array(data)))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -389,11 +371,11 @@ mod tests {
         AppState {
             world,
             api_key: "k".into(),
-            commune_names: Arc::new(HashMap::new()),
         }
     }
 
-    async fn body(r: Response) -> (StatusCode, Value) {
+    async fn body(r: impl IntoResponse) -> (StatusCode, Value) {
+        let r = r.into_response();
         let status = r.status();
         let bytes = axum::body::to_bytes(r.into_body(), 1 << 24)
             .await

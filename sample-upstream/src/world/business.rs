@@ -13,8 +13,8 @@
 //! commune or province, so that joins between sources by commune return rows.
 
 use super::rng::Rng;
-use super::{Citizen, Date, days_in_month};
-use lgsp_catalogs::{Commune, provinces_2008};
+use super::{Citizen, Date, days_in_month, index_under, old_provinces_by_successor};
+use lgsp_catalogs::Commune;
 use std::collections::{HashMap, HashSet};
 
 /// Accent- and case-folding, as the registry compares names (shared with
@@ -421,7 +421,7 @@ impl Businesses {
         }
         let commune_by_code: HashMap<&str, &Commune> =
             communes.iter().map(|c| (c.code.as_str(), c)).collect();
-        let old_codes = old_codes_by_province();
+        let old_codes = old_provinces_by_successor();
         let root = Rng::new(seed);
         let mut taken_codes: HashSet<String> = HashSet::with_capacity(count);
         let mut taken_names: HashSet<String> = HashSet::with_capacity(count);
@@ -459,36 +459,32 @@ impl Businesses {
     }
 
     fn index(list: Vec<Business>, branches: Vec<Business>) -> Self {
-        let mut this = Self {
+        let total = list.len() + branches.len();
+        let mut by_code = HashMap::with_capacity(total);
+        let mut by_commune = HashMap::new();
+        let mut by_province = HashMap::new();
+        let mut by_representative = HashMap::new();
+        let mut folded_names = Vec::with_capacity(total);
+        // Unit indexes: head offices first, then branches (see `unit_at`).
+        for (i, b) in list.iter().chain(&branches).enumerate() {
+            let i = i as u32;
+            by_code.insert(b.ma_so_doanh_nghiep.clone(), i);
+            index_under(&mut by_commune, &b.ma_xa, i);
+            index_under(&mut by_province, &b.ma_tinh, i);
+            for r in &b.nguoi_dai_dien {
+                index_under(&mut by_representative, &r.so_dinh_danh, i);
+            }
+            folded_names.push(fold(&b.ten));
+        }
+        Self {
             list,
             branches,
-            ..Self::default()
-        };
-        let total = this.list.len() + this.branches.len();
-        this.by_code.reserve(total);
-        this.folded_names.reserve(total);
-        for i in 0..total {
-            let b = this.unit_at(i as u32);
-            let (code, ma_xa, ma_tinh) = (
-                b.ma_so_doanh_nghiep.clone(),
-                b.ma_xa.clone(),
-                b.ma_tinh.clone(),
-            );
-            let reps: Vec<String> = b
-                .nguoi_dai_dien
-                .iter()
-                .map(|r| r.so_dinh_danh.clone())
-                .collect();
-            let folded = fold(&b.ten);
-            this.by_code.insert(code, i as u32);
-            this.by_commune.entry(ma_xa).or_default().push(i as u32);
-            this.by_province.entry(ma_tinh).or_default().push(i as u32);
-            for r in reps {
-                this.by_representative.entry(r).or_default().push(i as u32);
-            }
-            this.folded_names.push(folded);
+            by_code,
+            by_commune,
+            by_province,
+            by_representative,
+            folded_names,
         }
-        this
     }
 
     fn unit_at(&self, i: u32) -> &Business {
@@ -573,17 +569,6 @@ impl Businesses {
         ids.map(|ids| ids.iter().map(|&i| self.unit_at(i)).collect())
             .unwrap_or_default()
     }
-}
-
-/// 2025 province code → the pre-2025 codes that merged into it.
-fn old_codes_by_province() -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for p in provinces_2008().items() {
-        if let Some(new) = &p.extra {
-            map.entry(new.clone()).or_default().push(p.code.clone());
-        }
-    }
-    map
 }
 
 /// One of the pre-2025 provinces that merged into `ma_tinh`.
@@ -837,6 +822,7 @@ mod tests {
     use super::super::{World, WorldConfig};
     use super::*;
     use lgsp_catalogs::ids::business_code;
+    use lgsp_catalogs::provinces_2008;
 
     fn world() -> World {
         World::generate(&WorldConfig::scaled(11, 20_000, None))

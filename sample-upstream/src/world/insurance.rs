@@ -6,10 +6,12 @@
 //! without one. Health-insurance cards (thẻ BHYT) go to the insured and also to
 //! children, pupils, retirees and households.
 
-use super::business::{Business, Businesses};
+use super::business::{Business, Businesses, REORGANIZATION};
 use super::rng::Rng;
-use super::{Citizen, Date, Sex, days_in_month};
-use lgsp_catalogs::{health_card_beneficiaries, provinces_2008};
+use super::{
+    Citizen, Date, Sex, days_in_month, index_under, largest_first, old_provinces_by_successor,
+};
+use lgsp_catalogs::health_card_beneficiaries;
 use std::collections::{HashMap, HashSet};
 
 /// The month the world's records run up to ("now" for the simulated agency).
@@ -22,13 +24,6 @@ pub const AS_OF: Month = Month {
 const FIRST_MONTH: Month = Month {
     year: 1995,
     month: 1,
-};
-
-/// The date records switched to the 2025 province codes.
-const REORGANIZATION: Date = Date {
-    year: 2025,
-    month: 7,
-    day: 1,
 };
 
 /// Regional minimum wage (zone I, 2024), the lowest insurable salary here.
@@ -182,7 +177,7 @@ impl Insurance {
     pub(crate) fn generate_with(seed: u64, citizens: &[Citizen], businesses: &[Business]) -> Self {
         let root = Rng::new(seed);
         let employers = Employers::new(businesses);
-        let old_codes = old_province_codes();
+        let old_codes = old_provinces_by_successor();
         let mut taken = HashSet::new();
         let mut persons = Vec::new();
         for (i, citizen) in citizens.iter().enumerate() {
@@ -211,7 +206,7 @@ impl Insurance {
             {
                 if !seen.contains(&code) {
                     seen.push(code);
-                    by_employer.entry(code.to_owned()).or_default().push(i);
+                    index_under(&mut by_employer, code, i);
                 }
             }
         }
@@ -279,25 +274,8 @@ impl Insurance {
     /// Employer codes with their number of (current and former) employees,
     /// largest first.
     pub fn employers_by_headcount(&self) -> Vec<(String, usize)> {
-        let mut v: Vec<(String, usize)> = self
-            .by_employer
-            .iter()
-            .map(|(k, ids)| (k.clone(), ids.len()))
-            .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v
+        largest_first(&self.by_employer)
     }
-}
-
-/// Old (pre-2025) province codes by their 2025 successor.
-fn old_province_codes() -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for p in provinces_2008().items() {
-        if let Some(new) = &p.extra {
-            map.entry(new.clone()).or_default().push(p.code.clone());
-        }
-    }
-    map
 }
 
 /// Businesses as employers: sorted by founding month per province, so the
@@ -376,10 +354,6 @@ enum Profile {
     CardOnly(&'static str),
 }
 
-fn one_of(rng: &mut Rng, codes: &[&'static str]) -> &'static str {
-    codes[rng.below(codes.len() as u64) as usize]
-}
-
 fn profile(rng: &mut Rng, age: i32) -> Option<Profile> {
     use Profile::{CardOnly, Worker};
     Some(match age {
@@ -401,7 +375,8 @@ fn profile(rng: &mut Rng, age: i32) -> Option<Profile> {
             } else if age <= 22 && rng.chance(0.5) {
                 CardOnly("SV")
             } else if rng.chance(0.35) {
-                CardOnly(one_of(rng, &["GD", "GD", "GD", "CN", "HN", "DT"]))
+                let code = *rng.pick(&["GD", "GD", "GD", "CN", "HN", "DT"]);
+                CardOnly(code)
             } else {
                 return None;
             }
@@ -412,7 +387,8 @@ fn profile(rng: &mut Rng, age: i32) -> Option<Profile> {
             } else if age >= 80 && rng.chance(0.6) {
                 CardOnly("CT")
             } else if rng.chance(0.5) {
-                CardOnly(one_of(rng, &["GD", "BT", "CC"]))
+                let code = *rng.pick(&["GD", "BT", "CC"]);
+                CardOnly(code)
             } else {
                 return None;
             }

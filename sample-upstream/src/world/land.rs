@@ -7,9 +7,9 @@
 //! as co-holder), so that joins by commune find rows; some parcels are leased to
 //! businesses when the world has any.
 
-use super::business::{Business, Businesses};
+use super::business::{Business, Businesses, LAST_REGISTRATION};
 use super::rng::Rng;
-use super::{Citizen, Date, names};
+use super::{Citizen, Date, index_under, largest_first, names};
 use lgsp_catalogs::Commune;
 use std::collections::{HashMap, HashSet};
 
@@ -182,11 +182,7 @@ const CO_HOLDER_SHARE: f64 = 0.2;
 const LOCAL_SHARE: f64 = 0.9;
 /// The world's present day (the business registry's last registrations are
 /// on it): no certificate is issued later.
-const TODAY: Date = Date {
-    year: 2026,
-    month: 10,
-    day: 31,
-};
+const TODAY: Date = LAST_REGISTRATION;
 
 impl Land {
     /// Generates `parcels` parcels held by citizens and businesses. Works with
@@ -225,10 +221,8 @@ impl Land {
             let to_business =
                 !businesses.is_empty() && (people.adults.is_empty() || rng.chance(BUSINESS_SHARE));
             let draft = if to_business {
-                {
-                    let business = rng.pick(businesses);
-                    business_parcel(&mut rng, business)
-                }
+                let business = rng.pick(businesses);
+                business_parcel(&mut rng, business)
             } else {
                 person_parcel(&mut rng, &people, citizens, |xa| {
                     commune_index
@@ -392,13 +386,7 @@ impl Land {
 
     /// Commune codes with their parcel counts, most parcels first (ties by code).
     pub fn communes_by_parcel_count(&self) -> Vec<(String, usize)> {
-        let mut v: Vec<(String, usize)> = self
-            .by_commune
-            .iter()
-            .map(|(k, list)| (k.clone(), list.len()))
-            .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v
+        largest_first(&self.by_commune)
     }
 
     fn indexed<'a>(
@@ -409,16 +397,6 @@ impl Land {
             .unwrap_or_default()
             .iter()
             .map(|&i| &self.parcels[i as usize])
-    }
-}
-
-/// Adds `index` under `key`, copying the key only the first time.
-fn index_under(map: &mut HashMap<String, Vec<u32>>, key: &str, index: u32) {
-    match map.get_mut(key) {
-        Some(list) => list.push(index),
-        None => {
-            map.insert(key.to_owned(), vec![index]);
-        }
     }
 }
 

@@ -158,7 +158,9 @@ impl Citizen {
 #[derive(Debug)]
 pub struct World {
     communes: Vec<Commune>,
-    old_communes: HashMap<String, OldCommune>,
+    /// Commune code → position in `communes` (the systems that print commune
+    /// names look them up per row).
+    commune_index: HashMap<String, u32>,
     citizens: Vec<Citizen>,
     by_id: HashMap<String, u32>,
     by_commune: HashMap<String, Vec<u32>>,
@@ -173,6 +175,7 @@ impl World {
         let communes = config.communes.clone().unwrap_or_else(synthetic_communes);
         let root = Rng::new(config.seed);
         let picker = CommunePicker::new(&communes, &mut root.fork(u64::MAX));
+        let old_provinces = old_provinces_by_successor();
         let history = config.old_communes.as_deref().map(history::History::new);
         let mut by_id = HashMap::with_capacity(config.citizens);
         let mut citizens = Vec::with_capacity(config.citizens);
@@ -180,7 +183,8 @@ impl World {
             let citizen_rng = root.fork(i as u64);
             let mut rng = citizen_rng.clone();
             let home = &communes[picker.pick(&mut rng)];
-            let mut citizen = generate_citizen(&mut rng, home, &communes, &picker, &by_id);
+            let mut citizen =
+                generate_citizen(&mut rng, home, &communes, &picker, &old_provinces, &by_id);
             history::record(&mut citizen, &citizen_rng, history.as_ref());
             by_id.insert(citizen.so_dinh_danh.clone(), i as u32);
             citizens.push(citizen);
@@ -209,15 +213,14 @@ impl World {
             &businesses,
             &communes,
         );
-        let old_communes = config
-            .old_communes
+        let commune_index = communes
             .iter()
-            .flatten()
-            .map(|o| (o.code.clone(), o.clone()))
+            .enumerate()
+            .map(|(i, c)| (c.code.clone(), i as u32))
             .collect();
         Self {
             communes,
-            old_communes,
+            commune_index,
             citizens,
             by_id,
             by_commune,
@@ -237,9 +240,11 @@ impl World {
         &self.communes
     }
 
-    /// The pre-2025 commune with this code, from [`WorldConfig::old_communes`].
-    pub fn old_commune(&self, code: &str) -> Option<&OldCommune> {
-        self.old_communes.get(code)
+    /// The commune with this code.
+    pub fn commune(&self, code: &str) -> Option<&Commune> {
+        self.commune_index
+            .get(code)
+            .map(|&i| &self.communes[i as usize])
     }
 
     /// The citizen with this ID.
@@ -276,14 +281,41 @@ impl World {
 
     /// Commune codes with their resident counts, most populous first.
     pub fn communes_by_population(&self) -> Vec<(String, usize)> {
-        let mut v: Vec<(String, usize)> = self
-            .by_commune
-            .iter()
-            .map(|(k, ids)| (k.clone(), ids.len()))
-            .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v
+        largest_first(&self.by_commune)
     }
+}
+
+/// The keys of an index with the number of entries under each, most first
+/// (ties by key), as the `*_by_*` rankings of the world give them.
+pub(super) fn largest_first(index: &HashMap<String, Vec<u32>>) -> Vec<(String, usize)> {
+    let mut v: Vec<(String, usize)> = index
+        .iter()
+        .map(|(k, list)| (k.clone(), list.len()))
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+/// Adds `index` under `key`, copying the key only the first time.
+pub(super) fn index_under(map: &mut HashMap<String, Vec<u32>>, key: &str, index: u32) {
+    match map.get_mut(key) {
+        Some(list) => list.push(index),
+        None => {
+            map.insert(key.to_owned(), vec![index]);
+        }
+    }
+}
+
+/// 2025 province code → the pre-2025 province codes that merged into it, in
+/// the order of the 2008 list.
+pub(super) fn old_provinces_by_successor() -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for p in provinces_2008().items() {
+        if let Some(new) = &p.extra {
+            map.entry(new.clone()).or_default().push(p.code.clone());
+        }
+    }
+    map
 }
 
 /// Communes of a province, weighted so that a few urban wards are large and most
@@ -361,6 +393,7 @@ fn generate_citizen(
     home: &Commune,
     communes: &[Commune],
     picker: &CommunePicker,
+    old_provinces: &HashMap<String, Vec<String>>,
     taken: &HashMap<String, u32>,
 ) -> Citizen {
     let sex = if rng.chance(0.5) {
@@ -371,7 +404,7 @@ fn generate_citizen(
     let ngay_sinh = birth_date(rng);
     // The ID carries the province where the birth was registered, with its code
     // at that time: pre-2025 codes for everyone born before the reorganization.
-    let birth_old = birth_province(rng, &home.province_code);
+    let birth_old = birth_province(rng, &home.province_code, old_provinces);
     let que_quan_ma_tinh = successor(&birth_old);
     let que_quan_ma_xa = match picker.in_province(&que_quan_ma_tinh) {
         [] => home.code.clone(),
@@ -459,17 +492,19 @@ fn days_in_month(year: i32, month: u8) -> u8 {
 }
 
 /// Mostly born in the province they live in (under its pre-2025 code), else anywhere.
-fn birth_province(rng: &mut Rng, current_province: &str) -> String {
-    let olds = provinces_2008().items();
-    let local: Vec<&str> = olds
-        .iter()
-        .filter(|p| p.extra.as_deref() == Some(current_province))
-        .map(|p| p.code.as_str())
-        .collect();
+fn birth_province(
+    rng: &mut Rng,
+    current_province: &str,
+    old_provinces: &HashMap<String, Vec<String>>,
+) -> String {
+    let local = old_provinces
+        .get(current_province)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     if !local.is_empty() && rng.chance(0.75) {
-        (*rng.pick(&local)).to_owned()
+        rng.pick(local).clone()
     } else {
-        rng.pick(olds).code.clone()
+        rng.pick(provinces_2008().items()).code.clone()
     }
 }
 

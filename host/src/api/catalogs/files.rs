@@ -10,20 +10,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use lgsp_catalogs::{CrosswalkEntry, Item, VersionInfo};
+use lgsp_catalogs::CrosswalkEntry;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// The file formats a version exports to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
-    /// `ma,ten,ma_cha,cap` then the attribute columns (what the CSV import reads).
-    #[default]
-    Csv,
-    /// `{"items": [...]}` (what the JSON import reads).
-    Json,
-}
+pub use crate::catalogs::ExportFormat;
 
 /// Parameters of the export.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -32,41 +23,6 @@ pub enum ExportFormat {
 pub(crate) struct ExportParams {
     /// `csv` or `json` [default: csv].
     format: Option<ExportFormat>,
-}
-
-/// The attribute columns of a CSV export: the catalog's declared attributes,
-/// then any other attribute the items carry, by name.
-pub(crate) fn attribute_columns(declared: &[String], items: &[Item]) -> Vec<String> {
-    let mut columns = declared.to_vec();
-    let extra: std::collections::BTreeSet<&String> = items
-        .iter()
-        .flat_map(|i| i.attributes.keys())
-        .filter(|k| !declared.contains(k))
-        .collect();
-    columns.extend(extra.into_iter().cloned());
-    columns
-}
-
-/// The file of a version in `format`, with its name.
-///
-/// # Examples
-/// `dvhc_tinh` version `2025-07-01` as CSV is `dvhc_tinh-2025-07-01.csv`.
-pub(crate) fn export_file(
-    info: &VersionInfo,
-    declared: &[String],
-    items: &[Item],
-    format: ExportFormat,
-) -> (String, String) {
-    match format {
-        ExportFormat::Csv => (
-            format!("{}-{}.csv", info.catalog, info.version),
-            lgsp_catalogs::export::items_csv(items, &attribute_columns(declared, items)),
-        ),
-        ExportFormat::Json => (
-            format!("{}-{}.json", info.catalog, info.version),
-            lgsp_catalogs::export::items_json(items),
-        ),
-    }
 }
 
 /// The items of any version, drafts included, as a file to download.
@@ -89,14 +45,8 @@ pub(crate) async fn export(
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
     let format = p.format.unwrap_or_default();
-    let (info, items) = state.catalogs.version_items(&catalog, &version).await?;
-    let declared = state
-        .catalogs
-        .index()
-        .catalog(&catalog)
-        .map(|c| c.def.attributes.clone())
-        .unwrap_or_default();
-    let (name, body) = export_file(&info, &declared, &items, format);
+    let file = state.catalogs.export(&catalog, &version, format).await?;
+    let (name, body) = (file.name, file.body);
     let content_type = match format {
         ExportFormat::Csv => "text/csv; charset=utf-8",
         ExportFormat::Json => "application/json",

@@ -11,7 +11,6 @@ pub(super) mod read;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use files::export_file;
 pub use files::{CrosswalksResponse, ExportFormat};
 pub use read::{
     CatalogDoc, CatalogsResponse, ChangesResponse, ItemResponse, ItemsResponse, SuccessorDoc,

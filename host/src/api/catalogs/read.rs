@@ -7,7 +7,7 @@ use super::{
 };
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::catalogs::{CatalogError, Changes, Index, VersionIdx, today};
+use crate::catalogs::{CatalogError, Changes, Index, VersionIdx, diff_items, today};
 use crate::runtime::Successor;
 use axum::Json;
 use axum::extract::State;
@@ -59,8 +59,7 @@ pub(crate) async fn list(
         .catalogs()
         .await?
         .into_iter()
-        .map(|(def, mut versions)| {
-            versions.sort_by_key(|a| a.valid_from);
+        .map(|(def, versions)| {
             let current_version = index
                 .catalog(&def.code)
                 .and_then(|c| c.version_on(day))
@@ -111,28 +110,10 @@ pub struct ItemsResponse {
     pub items: Vec<Item>,
 }
 
-/// The published version of `catalog` valid on `day`.
-fn version_on<'a>(
-    index: &'a Index,
-    catalog: &str,
-    day: NaiveDate,
-) -> Result<&'a VersionIdx, CatalogError> {
-    index
-        .catalog(catalog)
-        .ok_or_else(|| CatalogError::UnknownCatalog(catalog.to_owned()))?
-        .version_on(day)
-        .ok_or_else(|| CatalogError::NoVersionOn {
-            catalog: catalog.to_owned(),
-            day,
-        })
-}
-
-/// A search text reduced to what the search compares: no accents, lower
-/// case, single spaces; `None` when nothing is left.
+/// A search text reduced to what the search compares (`name_key`); `None`
+/// when nothing is left.
 fn normalized_query(q: Option<&str>) -> Option<String> {
-    let folded = lgsp_catalogs::fold(q?);
-    let words: Vec<&str> = folded.split_whitespace().collect();
-    (!words.is_empty()).then(|| words.join(" "))
+    q.map(lgsp_catalogs::name_key).filter(|k| !k.is_empty())
 }
 
 /// The items of `catalog` valid on `day` whose name contains `q` (without
@@ -149,7 +130,23 @@ pub(crate) fn items_page(
     offset: usize,
     limit: usize,
 ) -> Result<ItemsResponse, CatalogError> {
-    let version = version_on(index, catalog, day)?;
+    Ok(page_of(
+        index.version_on(catalog, day)?,
+        q,
+        parent,
+        offset,
+        limit,
+    ))
+}
+
+/// One page of `version`'s items matching `q` and `parent`, with the total.
+fn page_of(
+    version: &VersionIdx,
+    q: Option<&str>,
+    parent: Option<&str>,
+    offset: usize,
+    limit: usize,
+) -> ItemsResponse {
     let mut total = 0;
     let mut items = Vec::new();
     for item in version.search(q, parent) {
@@ -158,13 +155,13 @@ pub(crate) fn items_page(
         }
         total += 1;
     }
-    Ok(ItemsResponse {
+    ItemsResponse {
         version: version.info.clone(),
         total,
         offset,
         limit,
         items,
-    })
+    }
 }
 
 /// Items of the published version valid on `as_of`, searchable by name and
@@ -199,7 +196,7 @@ pub(crate) async fn items(
     let q = normalized_query(p.q.as_deref());
     let parent = p.parent.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let index = state.catalogs.index();
-    let version = version_on(&index, &catalog, day)?;
+    let version = index.version_on(&catalog, day)?;
     let tag = etag(&[
         "items",
         &version_key(&version.info),
@@ -211,8 +208,10 @@ pub(crate) async fn items(
     if let Some(response) = not_modified(&headers, &tag) {
         return Ok(response);
     }
-    let page = items_page(&index, &catalog, day, q.as_deref(), parent, offset, limit)?;
-    Ok(tagged(page, &tag))
+    Ok(tagged(
+        page_of(version, q.as_deref(), parent, offset, limit),
+        &tag,
+    ))
 }
 
 /// Parameters that only carry a date.
@@ -256,7 +255,7 @@ pub(crate) async fn item(
 ) -> Result<Response, ApiError> {
     let day = parse_optional_day("as_of", p.as_of.as_deref())?.unwrap_or_else(today);
     let index = state.catalogs.index();
-    let version = version_on(&index, &catalog, day)?;
+    let version = index.version_on(&catalog, day)?;
     let item = found(version, &catalog, &code)?;
     let tag = etag(&["item", &version_key(&version.info), &item.code]);
     if let Some(response) = not_modified(&headers, &tag) {
@@ -343,7 +342,7 @@ pub(crate) fn successors_of(
     as_of: NaiveDate,
     today: NaiveDate,
 ) -> Result<SuccessorsResponse, CatalogError> {
-    let from = version_on(index, catalog, as_of)?;
+    let from = index.version_on(catalog, as_of)?;
     let item = found(from, catalog, code)?;
     let current = index.catalog(catalog).and_then(|c| c.version_on(today));
     Ok(SuccessorsResponse {
@@ -435,30 +434,35 @@ pub(crate) async fn changes(
     let since = p.since.ok_or_else(|| {
         ApiError::bad_parameter("since is required: the label of the version you hold")
     })?;
-    let (from, to) = {
-        let index = state.catalogs.index();
-        let current = version_on(&index, &catalog, today())?;
-        let from = index
-            .catalog(&catalog)
-            .and_then(|c| c.version(&since))
-            .ok_or_else(|| CatalogError::UnknownVersion {
-                catalog: catalog.clone(),
-                version: since.clone(),
-            })?;
-        (from.info.clone(), current.info.clone())
-    };
-    let tag = etag(&["changes", &version_key(&from), &version_key(&to)]);
+    // Both ends are published, so both are in the index: no database read.
+    let index = state.catalogs.index();
+    let current = index.version_on(&catalog, today())?;
+    let older = index
+        .catalog(&catalog)
+        .and_then(|c| c.version(&since))
+        .ok_or_else(|| CatalogError::UnknownVersion {
+            catalog: catalog.clone(),
+            version: since.clone(),
+        })?;
+    let tag = etag(&[
+        "changes",
+        &version_key(&older.info),
+        &version_key(&current.info),
+    ]);
     if let Some(response) = not_modified(&headers, &tag) {
         return Ok(response);
     }
-    let changes = if from.version == to.version {
+    let changes = if older.id == current.id {
         Changes::default()
     } else {
-        state
-            .catalogs
-            .diff(&catalog, &from.version, &to.version)
-            .await?
-            .2
+        diff_items(&older.items, &current.items)
     };
-    Ok(tagged(ChangesResponse { from, to, changes }, &tag))
+    Ok(tagged(
+        ChangesResponse {
+            from: older.info.clone(),
+            to: current.info.clone(),
+            changes,
+        },
+        &tag,
+    ))
 }

@@ -3,7 +3,7 @@
 
 use super::args::OutputFile;
 use super::{emit, explain, validity};
-use crate::catalogs::{CatalogService, today};
+use crate::catalogs::{CatalogService, ExportFormat, today};
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use lgsp_catalogs::Item;
@@ -122,25 +122,20 @@ pub(super) async fn export(
     format: OutputFile,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let (info, items) = service
-        .version_items(catalog, version)
+    let format = match format {
+        OutputFile::Csv => ExportFormat::Csv,
+        OutputFile::Json => ExportFormat::Json,
+    };
+    let file = service
+        .export(catalog, version, format)
         .await
         .map_err(explain)?;
-    let declared = service
-        .index()
-        .catalog(catalog)
-        .map(|c| c.def.attributes.clone())
-        .unwrap_or_default();
-    let format = match format {
-        OutputFile::Csv => crate::api::ExportFormat::Csv,
-        OutputFile::Json => crate::api::ExportFormat::Json,
-    };
-    let (_, body) = crate::api::export_file(&info, &declared, &items, format);
+    let (body, items) = (file.body, file.items);
     match output {
         Some(path) => {
             std::fs::write(path, body)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote {} items to {}", items.len(), path.display());
+            eprintln!("wrote {items} items to {}", path.display());
         }
         None => emit(&body)?,
     }
