@@ -71,8 +71,12 @@ impl ColumnType {
 pub enum PersonalData {
     /// Not personal data.
     None,
-    /// Basic personal data: name, birth date, ID numbers, address...
+    /// Basic personal data: name, birth date, address...
     Basic,
+    /// Basic personal data that identifies a person on its own (ID,
+    /// insurance, card, certificate numbers): the platform masks it
+    /// (`001******345`) unless a grant names it in the clear.
+    Identifier,
     /// Sensitive personal data: ethnicity, religion, health...
     Sensitive,
 }
@@ -191,6 +195,7 @@ impl Column {
             personal_data: match self.personal {
                 PersonalData::None => wit::PersonalData::None,
                 PersonalData::Basic => wit::PersonalData::Basic,
+                PersonalData::Identifier => wit::PersonalData::Identifier,
                 PersonalData::Sensitive => wit::PersonalData::Sensitive,
             },
             catalog: self.catalog,

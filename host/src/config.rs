@@ -61,11 +61,51 @@ pub struct Config {
     /// agencies, keys and the audit log [default: <data_dir>/lgsp.db].
     #[arg(long, env = "LGSP_DATABASE")]
     pub database: Option<PathBuf>,
-    /// Bearer token that admin routes (catalog imports, publishing) require.
-    /// Admin routes answer 403 while it is unset. Replaced by signed admin
-    /// keys with the agencies-and-keys work.
-    #[arg(long, env = "LGSP_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    /// File holding the platform's master key (32 random bytes, base64),
+    /// which encrypts HMAC secrets at rest and derives the session and
+    /// upstream signing keys. Created on first start if missing; every node
+    /// of one platform needs the same one. Back it up: without it, issued
+    /// secret keys cannot be verified [default: <data_dir>/master.key].
+    #[arg(long, env = "LGSP_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Lifetime of a session key, in seconds [default: 1800].
+    #[arg(long, env = "LGSP_SESSION_TTL_SECS")]
+    pub session_ttl_secs: Option<u64>,
+    /// The audit database (SQLite file): the hash-chained log, its signed
+    /// checkpoints and the health history [default: next to the platform
+    /// database, `lgsp.db` → `lgsp-audit.db`].
+    #[arg(long, env = "LGSP_AUDIT_DATABASE")]
+    pub audit_database: Option<PathBuf>,
+    /// Days audit entries are kept; older ones are removed once a signed
+    /// checkpoint covers them [default: 730].
+    #[arg(long, env = "LGSP_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u64>,
+    /// Seconds between signed checkpoints of the audit log [default: 60].
+    #[arg(long, env = "LGSP_AUDIT_SEAL_SECS")]
+    pub audit_seal_secs: Option<u64>,
+    /// Seconds between health checks of a connector, unless its manifest's
+    /// `[monitor] interval_secs` says otherwise [default: 30].
+    #[arg(long, env = "LGSP_MONITOR_INTERVAL_SECS")]
+    pub monitor_interval_secs: Option<u64>,
+    /// Consecutive failed checks before a service is declared offline
+    /// [default: 3].
+    #[arg(long, env = "LGSP_MONITOR_FAILURES_TO_OFFLINE")]
+    pub monitor_failures_to_offline: Option<u32>,
+    /// Consecutive good checks before it is online again [default: 2].
+    #[arg(long, env = "LGSP_MONITOR_SUCCESSES_TO_ONLINE")]
+    pub monitor_successes_to_online: Option<u32>,
+    /// Days of health history kept; at least 90, the regulation's 3 months
+    /// [default: 90].
+    #[arg(long, env = "LGSP_MONITOR_RETENTION_DAYS")]
+    pub monitor_retention_days: Option<u64>,
+    /// Webhooks (http://) the admins are notified on when a service goes
+    /// offline or comes back; bodies are signed with the platform key.
+    #[arg(
+        long = "monitor-webhook",
+        env = "LGSP_MONITOR_WEBHOOKS",
+        value_delimiter = ','
+    )]
+    pub monitor_webhooks: Option<Vec<String>>,
 }
 
 /// A configuration file could not be used.
@@ -131,7 +171,16 @@ impl Config {
             max_upstream_calls_per_query,
             max_lookup_keys,
             database,
-            admin_token,
+            master_key_file,
+            session_ttl_secs,
+            audit_database,
+            audit_retention_days,
+            audit_seal_secs,
+            monitor_interval_secs,
+            monitor_failures_to_offline,
+            monitor_successes_to_online,
+            monitor_retention_days,
+            monitor_webhooks,
         )
     }
 
@@ -158,6 +207,77 @@ impl Config {
         self.database
             .clone()
             .unwrap_or_else(|| self.data_dir().join("lgsp.db"))
+    }
+
+    /// The master key file.
+    pub fn master_key_file(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("master.key"))
+    }
+
+    /// The audit database file.
+    pub fn audit_database(&self) -> PathBuf {
+        self.audit_database.clone().unwrap_or_else(|| {
+            // Derived from the platform database, so that every platform
+            // database (each test's, each node's) gets its own log.
+            let db = self.database();
+            let stem = db
+                .file_stem()
+                .map_or_else(|| "lgsp".into(), |s| s.to_string_lossy().into_owned());
+            db.with_file_name(format!("{stem}-audit.db"))
+        })
+    }
+
+    /// Audit settings derived from this configuration.
+    pub fn audit_settings(&self) -> crate::audit::AuditSettings {
+        let defaults = crate::audit::AuditSettings::default();
+        crate::audit::AuditSettings {
+            retention: self.audit_retention_days.map_or(defaults.retention, |d| {
+                Duration::from_secs(d.max(1) * 86_400)
+            }),
+            seal_every: self
+                .audit_seal_secs
+                .map_or(defaults.seal_every, |s| Duration::from_secs(s.max(1))),
+        }
+    }
+
+    /// Health-monitoring settings derived from this configuration.
+    pub fn monitor_settings(&self) -> crate::monitor::MonitorSettings {
+        use crate::monitor::MonitorSettings as S;
+        let d = S::default();
+        S {
+            default_interval: self.monitor_interval_secs.map_or(d.default_interval, |s| {
+                Duration::from_secs(s.clamp(1, 86_400))
+            }),
+            failures_to_offline: self
+                .monitor_failures_to_offline
+                .unwrap_or(d.failures_to_offline)
+                .max(1),
+            successes_to_online: self
+                .monitor_successes_to_online
+                .unwrap_or(d.successes_to_online)
+                .max(1),
+            retention: self
+                .monitor_retention_days
+                .map_or(d.retention, |n| {
+                    Duration::from_secs(n.saturating_mul(86_400))
+                })
+                .max(S::MIN_RETENTION),
+            admin_webhooks: self.monitor_webhooks.clone().unwrap_or_default(),
+            ..d
+        }
+    }
+
+    /// Authentication settings derived from this configuration.
+    pub fn auth_settings(&self) -> crate::auth::AuthSettings {
+        let defaults = crate::auth::AuthSettings::default();
+        crate::auth::AuthSettings {
+            session_ttl: self
+                .session_ttl_secs
+                .map_or(defaults.session_ttl, Duration::from_secs),
+            ..defaults
+        }
     }
 
     /// Runtime settings derived from this configuration.
@@ -189,8 +309,10 @@ impl Config {
             },
             cache_dir: Some(self.data_dir().join("compiled")),
             max_upstream_calls_per_query: self.max_upstream_calls_per_query,
-            // The server sets the catalogs once it has opened them.
+            // The server sets the catalogs and the signing key once it has
+            // opened the platform database.
             catalogs: Default::default(),
+            upstream_signing: None,
         }
     }
 

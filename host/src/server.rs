@@ -1,10 +1,15 @@
 //! Starting the platform: runtime, connectors, query service and HTTP server.
 
 use crate::api::{self, AppState};
+use crate::audit::Auditor;
+use crate::auth::AuthService;
 use crate::catalogs::{CatalogError, CatalogService};
 use crate::config::Config;
+use crate::monitor::Monitor;
 use crate::query::QueryService;
 use crate::runtime::{ConnectorSource, LoadFailure, Registry, Runtime, RuntimeError, Snapshot};
+use lgsp_access::AccessStore;
+use lgsp_audit::{Draft, Kind, ServiceRef};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -26,6 +31,21 @@ pub enum StartError {
     /// The platform database cannot be opened.
     #[error(transparent)]
     Catalogs(#[from] CatalogError),
+    /// The registry of agencies and keys cannot be opened.
+    #[error("the registry cannot be opened: {0}")]
+    Access(#[from] lgsp_access::AccessError),
+    /// The master key cannot be read or created.
+    #[error(transparent)]
+    MasterKey(#[from] crate::auth::MasterKeyError),
+    /// The database file cannot be opened.
+    #[error(transparent)]
+    Database(#[from] crate::db::DbError),
+    /// The audit database cannot be opened.
+    #[error(transparent)]
+    Audit(#[from] lgsp_audit::AuditError),
+    /// The monitoring tables cannot be opened.
+    #[error(transparent)]
+    Monitor(#[from] crate::monitor::MonitorError),
     /// The connectors directory cannot be read.
     #[error("cannot read the connectors directory {dir}: {source}")]
     ConnectorsDir {
@@ -41,9 +61,15 @@ pub enum StartError {
 pub struct RunningServer {
     addr: SocketAddr,
     registry: Arc<Registry>,
+    query: Arc<QueryService>,
     catalogs: Arc<CatalogService>,
+    auth: Arc<AuthService>,
+    audit: Arc<Auditor>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    maintenance: tokio::task::JoinHandle<()>,
+    monitor: Arc<Monitor>,
+    monitor_task: crate::monitor::MonitorTask,
     _runtime: Arc<Runtime>,
 }
 
@@ -63,17 +89,43 @@ impl RunningServer {
         &self.registry
     }
 
+    /// The query service (for benchmarks that compare paths in one run).
+    pub fn query(&self) -> &Arc<QueryService> {
+        &self.query
+    }
+
+    /// Authentication and the registry of agencies, keys and grants.
+    pub fn auth(&self) -> &Arc<AuthService> {
+        &self.auth
+    }
+
     /// The shared catalogs.
     pub fn catalogs(&self) -> &Arc<CatalogService> {
         &self.catalogs
     }
 
-    /// Stops accepting requests, finishes those in flight, and returns.
+    /// The audit log.
+    pub fn audit(&self) -> &Arc<Auditor> {
+        &self.audit
+    }
+
+    /// The health monitor.
+    pub fn monitor(&self) -> &Arc<Monitor> {
+        &self.monitor
+    }
+
+    /// Stops accepting requests, finishes those in flight, seals the audit
+    /// log, and returns.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        self.monitor_task.stop().await;
+        self.maintenance.abort();
+        if let Err(e) = self.audit.seal_now().await {
+            tracing::error!(error = %e, "cannot seal the audit log at shutdown");
+        }
     }
 
     /// Runs until the process receives Ctrl-C (or SIGTERM), then shuts down.
@@ -115,8 +167,40 @@ pub async fn start(
     config: &Config,
     sources: Vec<Result<ConnectorSource, String>>,
 ) -> Result<RunningServer, StartError> {
-    let catalogs = CatalogService::open(&config.database()).await?;
+    start_with(config, sources, StartOptions::default()).await
+}
+
+/// What [`start_with`] can change that configuration cannot.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions {
+    /// Record every request in the audit log. Only benchmarks turn this off,
+    /// to measure what auditing costs; no setting does.
+    pub audit_requests: bool,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            audit_requests: true,
+        }
+    }
+}
+
+/// [`start`] with options.
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_with(
+    config: &Config,
+    sources: Vec<Result<ConnectorSource, String>>,
+    options: StartOptions,
+) -> Result<RunningServer, StartError> {
+    let platform = open_platform(config).await?;
+    let catalogs = platform.catalogs;
+    let auth = platform.auth;
+    let audit = platform.audit;
     let mut settings = config.runtime_settings();
+    settings.upstream_signing = Some(auth.upstream_signing_base());
     settings.catalogs = crate::runtime::CatalogHandle(catalogs.clone());
     let runtime = Arc::new(Runtime::new(settings)?);
     let loads = sources.into_iter().map(|source| {
@@ -169,6 +253,8 @@ pub async fn start(
             }
         }
     }
+    register_providers(&auth, &snapshot).await;
+    record_loads(&audit, &snapshot);
     let registry = Arc::new(Registry::new());
     registry.replace(snapshot);
     let query = Arc::new(QueryService::new(
@@ -176,11 +262,27 @@ pub async fn start(
         catalogs.clone(),
         config.query_settings(),
     ));
+    let maintenance = audit.spawn_maintenance();
+    let monitor = Monitor::open(
+        audit.pool().clone(),
+        config.monitor_settings(),
+        monitor_signer(&audit),
+        monitor_sink(&audit),
+    )
+    .await?;
+    let monitor_task = monitor.spawn(registry.clone());
     let app = api::router(AppState {
-        query,
+        query: query.clone(),
         registry: registry.clone(),
         catalogs: catalogs.clone(),
-        admin_token: config.admin_token.clone().map(Arc::from),
+        auth: auth.clone(),
+        audit: if options.audit_requests {
+            audit.clone()
+        } else {
+            audit.unaudited()
+        },
+        metrics: Arc::new(crate::metrics::Metrics::new()),
+        monitor: Some(monitor.clone()),
     });
     let addr = config.listen();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -209,11 +311,120 @@ pub async fn start(
     Ok(RunningServer {
         addr,
         registry,
+        query,
         catalogs,
+        auth,
+        audit,
         shutdown: Some(tx),
         task,
+        maintenance,
+        monitor,
+        monitor_task,
         _runtime: runtime,
     })
+}
+
+/// The platform database's services, opened once for the server and the
+/// admin commands.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    /// Shared catalogs.
+    pub catalogs: Arc<CatalogService>,
+    /// Authentication over the registry.
+    pub auth: Arc<AuthService>,
+    /// The audit log.
+    pub audit: Arc<Auditor>,
+}
+
+/// Opens the platform database (catalogs and registry) and the master key.
+///
+/// # Errors
+/// When either cannot be opened.
+pub async fn open_platform(config: &Config) -> Result<Platform, StartError> {
+    let pool = crate::db::open(&config.database()).await?;
+    let catalogs = CatalogService::open_pool(pool.clone()).await?;
+    let master = crate::auth::load_master_key(&config.master_key_file())?;
+    let access = Arc::new(AccessStore::open(pool, master.clone()).await?);
+    let audit = Auditor::open(&config.audit_database(), &master, config.audit_settings()).await?;
+    let auth = Arc::new(AuthService::new(access, master, config.auth_settings()));
+    Ok(Platform {
+        catalogs,
+        auth,
+        audit,
+    })
+}
+
+/// Webhook bodies are signed with the platform key (Ed25519, base64), which
+/// anyone can check with GET /v1/audit/public-key.
+fn monitor_signer(audit: &Arc<Auditor>) -> crate::monitor::BodySigner {
+    let key = audit.key().clone();
+    Arc::new(move |body: &[u8]| key.sign(body))
+}
+
+/// Every online/offline change goes into the audit log.
+fn monitor_sink(audit: &Arc<Auditor>) -> crate::monitor::ChangeSink {
+    let audit = audit.clone();
+    Arc::new(move |c: &crate::monitor::StatusChange| {
+        let mut draft = Draft::new(c.at, Kind::Monitor, format!("service {}", c.to.as_str()));
+        draft.resource.path = Some(format!("connector {}", c.service));
+        draft.resource.services = vec![ServiceRef {
+            name: c.service.clone(),
+            provider: c.provider.clone(),
+        }];
+        if c.to == crate::monitor::Status::Offline {
+            draft.outcome = lgsp_audit::Outcome::Failed;
+            "service_offline".clone_into(&mut draft.code);
+        }
+        draft.detail.insert("from".into(), c.from.as_str().into());
+        draft.detail.insert("reason".into(), c.reason.clone());
+        audit.record_event(draft);
+    })
+}
+
+/// One audit entry per connector loaded or refused at start.
+fn record_loads(audit: &Auditor, snapshot: &Snapshot) {
+    let now = chrono::Utc::now();
+    for (name, connector) in &snapshot.connectors {
+        let mut draft = Draft::new(now, Kind::Connector, "connector loaded");
+        draft.resource.path = Some(format!("connector {name}"));
+        draft.resource.services = vec![ServiceRef {
+            name: name.clone(),
+            provider: connector.provider().map(str::to_owned),
+        }];
+        draft
+            .detail
+            .insert("version".into(), connector.info().version.clone());
+        audit.record_event(draft);
+    }
+    for failure in &snapshot.failures {
+        let mut draft = Draft::new(now, Kind::Connector, "connector load failed");
+        draft.resource.path = Some(format!("connector {}", failure.name));
+        draft.outcome = lgsp_audit::Outcome::Failed;
+        "connector_load_failed".clone_into(&mut draft.code);
+        draft.detail.insert("error".into(), failure.error.clone());
+        audit.record_event(draft);
+    }
+}
+
+/// Records, for each loaded connector whose manifest names its provider
+/// agency, that the agency provides that schema (and approves its grants).
+async fn register_providers(auth: &AuthService, snapshot: &Snapshot) {
+    for (name, connector) in &snapshot.connectors {
+        let Some(code) = connector.provider() else {
+            continue;
+        };
+        let result = match code.parse::<lgsp_access::AgencyCode>() {
+            Ok(code) => auth
+                .access()
+                .set_service_provider(name, &code)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(error) = result {
+            tracing::warn!(connector = %name, provider = %code, %error, "the manifest's provider agency is not registered; set it with `lgsp admin service set`");
+        }
+    }
 }
 
 /// Manifests from the configured directory.

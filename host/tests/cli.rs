@@ -5,25 +5,78 @@ use std::process::{Command, Output};
 
 const LGSP: &str = env!("CARGO_BIN_EXE_lgsp");
 
-async fn server() -> lgsp_host::RunningServer {
+/// A running platform and a credentials file for an application of it.
+struct Served {
+    server: lgsp_host::RunningServer,
+    credentials: std::path::PathBuf,
+}
+
+async fn server() -> Served {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!("lgsp-cli-test-{}", std::process::id()));
     // Each server its own database: the tests run at the same time.
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let database = dir.join(format!("lgsp-{n}.db"));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    for file in [
+        format!("lgsp-{n}.db"),
+        format!("lgsp-{n}.db-wal"),
+        format!("lgsp-{n}.db-shm"),
+        format!("lgsp-{n}.db.key"),
+        format!("lgsp-{n}-audit.db"),
+        format!("lgsp-{n}-audit.db-wal"),
+        format!("lgsp-{n}-audit.db-shm"),
+    ] {
+        let _ = std::fs::remove_file(dir.join(file));
     }
     let config = lgsp_host::Config {
         listen: Some("127.0.0.1:0".parse().expect("address")),
-        data_dir: Some(dir),
+        data_dir: Some(dir.clone()),
+        master_key_file: Some(format!("{}.key", database.display()).into()),
         database: Some(database),
         max_instances: Some(4),
         ..lgsp_host::Config::default()
     };
-    lgsp_host::start(&config, Vec::new())
+    let server = lgsp_host::start(&config, Vec::new())
         .await
-        .expect("server starts")
+        .expect("server starts");
+    let access = server.auth().access();
+    let agency: lgsp_access::AgencyCode = "000.00.00.H49".parse().expect("code");
+    access
+        .create_agency(lgsp_access::NewAgency {
+            code: agency.clone(),
+            name: "UBND tỉnh Quảng Ninh".into(),
+            parent: None,
+        })
+        .await
+        .expect("agency");
+    let app = access
+        .create_application(lgsp_access::NewApplication {
+            agency,
+            name: "Thử dòng lệnh".into(),
+            legacy_sha1: false,
+            tier: lgsp_access::Tier::STANDARD,
+        })
+        .await
+        .expect("application");
+    let key = access
+        .create_key(&app.id, lgsp_access::KeyMaterial::Hmac, None)
+        .await
+        .expect("key");
+    let credentials = dir.join(format!("credentials-{n}.toml"));
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\nserver = \"{}\"\naccess_key = \"{}\"\nsecret_key = \"{}\"\n",
+            server.base_url(),
+            key.info.access_key,
+            key.secret_key.expect("HMAC secret")
+        ),
+    )
+    .expect("credentials file");
+    Served {
+        server,
+        credentials,
+    }
 }
 
 async fn lgsp(args: Vec<String>) -> Output {
@@ -38,11 +91,16 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn query_prints_a_table_csv_and_json() {
-    let server = server().await;
+    let Served {
+        server,
+        credentials,
+    } = server().await;
     let url = server.base_url();
     let sql = "SELECT 1 + 1 AS two, 'Hà Nội' AS ten";
     let out = lgsp(vec![
         "query".into(),
+        "--credentials".into(),
+        credentials.display().to_string(),
         "--server".into(),
         url.clone(),
         sql.into(),
@@ -56,6 +114,8 @@ async fn query_prints_a_table_csv_and_json() {
 
     let out = lgsp(vec![
         "query".into(),
+        "--credentials".into(),
+        credentials.display().to_string(),
         "--server".into(),
         url.clone(),
         "--format".into(),
@@ -67,6 +127,8 @@ async fn query_prints_a_table_csv_and_json() {
 
     let out = lgsp(vec![
         "query".into(),
+        "--credentials".into(),
+        credentials.display().to_string(),
         "--server".into(),
         url.clone(),
         "--format".into(),
@@ -81,11 +143,14 @@ async fn query_prints_a_table_csv_and_json() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn query_errors_exit_non_zero_with_the_code_and_request_id() {
-    let server = server().await;
+    let Served {
+        server,
+        credentials,
+    } = server().await;
     let out = lgsp(vec![
         "query".into(),
-        "--server".into(),
-        server.base_url(),
+        "--credentials".into(),
+        credentials.display().to_string(),
         "DROP TABLE x".into(),
     ])
     .await;
@@ -101,6 +166,8 @@ async fn query_errors_exit_non_zero_with_the_code_and_request_id() {
 
     let out = lgsp(vec![
         "query".into(),
+        "--credentials".into(),
+        credentials.display().to_string(),
         "--server".into(),
         "http://127.0.0.1:9".into(),
         "SELECT 1".into(),

@@ -29,6 +29,9 @@ pub struct LoggedRequest {
     pub lgsp_request_id: Option<String>,
     /// The consumer agency named in `x-lgsp-consumer`, if sent.
     pub lgsp_consumer: Option<String>,
+    /// Every `x-lgsp-*` header as received (purpose, date, signature...),
+    /// so a test can check the platform's signature as a provider would.
+    pub lgsp_headers: Vec<(String, String)>,
 }
 
 /// A fault to answer the next matching requests with.
@@ -141,6 +144,11 @@ impl Sim {
         self.requests.load(Ordering::SeqCst)
     }
 
+    /// The most recent requests (up to the log's capacity).
+    pub fn log(&self) -> Vec<LoggedRequest> {
+        lock(&self.log).iter().cloned().collect()
+    }
+
     /// The logged requests made on behalf of one platform request.
     pub fn requests_for(&self, lgsp_request_id: &str) -> Vec<LoggedRequest> {
         lock(&self.log)
@@ -190,6 +198,13 @@ impl Sim {
             at_ms: self.started.elapsed().as_millis() as u64,
             lgsp_request_id: header("x-lgsp-request-id"),
             lgsp_consumer: header("x-lgsp-consumer"),
+            lgsp_headers: headers
+                .iter()
+                .filter(|(name, _)| name.as_str().starts_with("x-lgsp-"))
+                .filter_map(|(name, v)| {
+                    Some((name.as_str().to_owned(), v.to_str().ok()?.to_owned()))
+                })
+                .collect(),
         });
     }
 

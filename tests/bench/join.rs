@@ -48,12 +48,7 @@ struct Run {
 
 async fn run(platform: &Platform, sql: &str) -> Run {
     let started = Instant::now();
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/query", platform.url))
-        .json(&serde_json::json!({ "sql": sql }))
-        .send()
-        .await
-        .expect("platform answers");
+    let response = platform.consumer.query(sql, "application/json").await;
     let id = response
         .headers()
         .get("x-request-id")

@@ -14,9 +14,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use lgsp_host::runtime::{CallContext, LoadedConnector, Runtime, RuntimeSettings, ScanRequest};
-use lgsp_tests::{API_KEY, Platform, env_or};
+use lgsp_tests::{API_KEY, Platform, SignedClient, env_or, throughput};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -169,6 +168,9 @@ async fn query_layer(hostile: Arc<LoadedConnector>) {
     let catalogs = lgsp_host::catalogs::CatalogService::open(&db)
         .await
         .expect("catalog database");
+    let policy = Arc::new(lgsp_host::policy::Policy::unrestricted(
+        &registry.snapshot(),
+    ));
     let one = QueryService::new(registry.clone(), catalogs.clone(), QuerySettings::default());
     let two = QueryService::new(
         registry,
@@ -178,9 +180,13 @@ async fn query_layer(hostile: Arc<LoadedConnector>) {
             ..QuerySettings::default()
         },
     );
-    async fn run(service: &QueryService, sql: &'static str) {
+    async fn run(
+        service: &QueryService,
+        sql: &'static str,
+        policy: &Arc<lgsp_host::policy::Policy>,
+    ) {
         let mut stream = service
-            .execute(sql, CallContext::platform("bench"))
+            .execute(sql, CallContext::platform("bench"), policy.clone())
             .await
             .expect("query runs");
         while stream.next().await.expect("batch").is_some() {}
@@ -197,7 +203,7 @@ async fn query_layer(hostile: Arc<LoadedConnector>) {
         ("GROUP BY over it, 2 partitions", group_by, &two),
     ];
     for (label, sql, service) in cases {
-        let s = measure(2_000, || run(service, sql)).await;
+        let s = measure(2_000, || run(service, sql, &policy)).await;
         println!(
             "    SQL layer in process: {label:<32} p50 {:>8.1} µs  p99 {:>8.1} µs",
             us(s.p50),
@@ -371,12 +377,12 @@ async fn point_lookup(platform: &Platform, run_for: Duration) {
         base: platform.upstream.base_url(),
     };
     let via = Target::Platform {
-        base: platform.url.clone(),
+        signed: platform.consumer.clone(),
     };
 
     let n = 1_000;
     let floor = Target::Constant {
-        base: platform.url.clone(),
+        signed: platform.consumer.clone(),
     };
     let mut samples = interleaved(&client, &[&direct, &via, &floor], &ids, n).await;
     let f = summarize(samples.pop().unwrap_or_default());
@@ -409,9 +415,14 @@ async fn point_lookup(platform: &Platform, run_for: Duration) {
     let slices = run_for.as_secs().max(1);
     let (mut direct_done, mut platform_done) = (0.0, 0.0);
     for _ in 0..slices {
-        direct_done +=
-            throughput(&client, &direct, &ids, concurrency, Duration::from_secs(1)).await;
-        platform_done += throughput(&client, &via, &ids, concurrency, Duration::from_secs(1)).await;
+        for (target, done) in [(&direct, &mut direct_done), (&via, &mut platform_done)] {
+            let (client, target) = (client.clone(), target.clone());
+            *done += throughput(concurrency, Duration::from_secs(1), &ids, move |id| {
+                let (client, target) = (client.clone(), target.clone());
+                async move { target.lookup(&client, &id).await }
+            })
+            .await;
+        }
     }
     let (direct_rps, platform_rps) = (direct_done / slices as f64, platform_done / slices as f64);
     println!(
@@ -428,8 +439,8 @@ async fn point_lookup(platform: &Platform, run_for: Duration) {
 #[derive(Clone)]
 enum Target {
     Direct { base: String },
-    Platform { base: String },
-    Constant { base: String },
+    Platform { signed: Arc<SignedClient> },
+    Constant { signed: Arc<SignedClient> },
 }
 
 impl Target {
@@ -446,26 +457,16 @@ impl Target {
                 let v: serde_json::Value = r.json().await.expect("json");
                 std::hint::black_box(v);
             }
-            Target::Constant { base } => {
-                let r = client
-                    .post(format!("{base}/v1/query"))
-                    .json(&serde_json::json!({ "sql": "SELECT 1 AS one" }))
-                    .send()
-                    .await
-                    .expect("platform answers");
+            Target::Constant { signed } => {
+                let r = signed.query("SELECT 1 AS one", "application/json").await;
                 assert!(r.status().is_success());
                 std::hint::black_box(r.bytes().await.expect("body"));
             }
-            Target::Platform { base } => {
+            Target::Platform { signed } => {
                 let sql = format!(
                     "SELECT ho_ten, ngay_sinh, gioi_tinh, ma_xa FROM dan_cu.cong_dan WHERE so_dinh_danh = '{id}'"
                 );
-                let r = client
-                    .post(format!("{base}/v1/query"))
-                    .json(&serde_json::json!({ "sql": sql }))
-                    .send()
-                    .await
-                    .expect("platform answers");
+                let r = signed.query(&sql, "application/json").await;
                 assert!(r.status().is_success(), "{}", r.status());
                 let v: serde_json::Value = r.json().await.expect("json");
                 assert_eq!(v["row_count"], 1);
@@ -495,36 +496,6 @@ async fn interleaved(
         }
     }
     samples
-}
-
-async fn throughput(
-    client: &reqwest::Client,
-    target: &Target,
-    ids: &Arc<Vec<String>>,
-    concurrency: usize,
-    run_for: Duration,
-) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + run_for;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|w| {
-            let (client, target, ids, done) =
-                (client.clone(), target.clone(), ids.clone(), done.clone());
-            tokio::spawn(async move {
-                let mut i = w * 131;
-                while Instant::now() < deadline {
-                    target.lookup(&client, &ids[i % ids.len()]).await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                    i += concurrency;
-                }
-            })
-        })
-        .collect();
-    let started = Instant::now();
-    for w in workers {
-        w.await.expect("worker");
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
 // (c) -----------------------------------------------------------------------
@@ -621,13 +592,8 @@ async fn sql_listing(
     sql: &str,
     accept: &str,
 ) -> usize {
-    let r = client
-        .post(format!("{}/v1/query", platform.url))
-        .header("accept", accept)
-        .json(&serde_json::json!({ "sql": sql }))
-        .send()
-        .await
-        .expect("platform answers");
+    let _ = client;
+    let r = platform.consumer.query(sql, accept).await;
     assert!(r.status().is_success());
     let bytes = r.bytes().await.expect("body");
     if accept == "application/json" {

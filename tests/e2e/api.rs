@@ -1,15 +1,11 @@
 //! The HTTP surface: catalog, health, OpenAPI, and the error envelope for
 //! malformed requests.
 
-use crate::common::{client, platform};
+use crate::common::platform;
 use serde_json::Value;
 
 async fn get(path: &str) -> (u16, Value) {
-    let r = client()
-        .get(format!("{}{path}", platform().url))
-        .send()
-        .await
-        .expect("answer");
+    let r = platform().consumer.get(path).await;
     assert!(
         r.headers().contains_key("x-request-id"),
         "{path} lacks x-request-id"
@@ -18,14 +14,14 @@ async fn get(path: &str) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn post_raw(body: &'static str, content_type: Option<&str>) -> (u16, Value) {
-    let mut req = client()
-        .post(format!("{}/v1/query", platform().url))
-        .body(body);
-    if let Some(ct) = content_type {
-        req = req.header("content-type", ct);
-    }
-    let r = req.send().await.expect("answer");
+async fn post_raw(body: impl Into<Vec<u8>>, content_type: Option<&str>) -> (u16, Value) {
+    let headers = content_type
+        .map(|ct| vec![("content-type", ct.to_owned())])
+        .unwrap_or_default();
+    let r = platform()
+        .consumer
+        .send_bytes("POST", "/v1/query", headers, body.into(), true)
+        .await;
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
@@ -48,7 +44,8 @@ async fn tables_describe_columns_keys_and_personal_data() {
             .cloned()
             .unwrap_or_else(|| panic!("no column {name}"))
     };
-    assert_eq!(column("so_dinh_danh")["personal_data"], "basic");
+    assert_eq!(column("so_dinh_danh")["personal_data"], "identifier");
+    assert_eq!(column("ho_ten")["personal_data"], "basic");
     assert_eq!(column("so_dinh_danh")["nullable"], false);
     assert_eq!(column("ma_dan_toc")["personal_data"], "sensitive");
     assert_eq!(column("ma_dan_toc")["catalog"], "dan_toc");
@@ -99,11 +96,7 @@ async fn unknown_routes_and_methods_use_the_error_envelope() {
     assert_eq!(body["code"], "route_not_found");
     assert_eq!(body["type"], "invalid_request");
     assert!(body["request_id"].as_str().is_some());
-    let r = client()
-        .get(format!("{}/v1/query", platform().url))
-        .send()
-        .await
-        .expect("answer");
+    let r = platform().consumer.get("/v1/query").await;
     assert_eq!(r.status(), 405);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["code"], "method_not_allowed");
@@ -144,15 +137,8 @@ async fn malformed_request_bodies_are_explained() {
         "{body}"
     );
     let huge = format!("{{\"sql\": \"{}\"}}", "x".repeat(300_000));
-    let r = client()
-        .post(format!("{}/v1/query", platform().url))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(r.status(), 413);
-    let body: Value = r.json().await.expect("json");
+    let (status, body) = post_raw(huge, Some("application/json")).await;
+    assert_eq!(status, 413, "{body}");
     assert_eq!(body["code"], "payload_too_large");
 }
 

@@ -4,7 +4,7 @@
 //! normalize old commune codes, and protected against bad imports.
 
 use crate::common::{Answer, query_on};
-use lgsp_tests::{ADMIN_TOKEN, NEW_COMMUNES_VERSION, OLD_COMMUNES_VERSION, Platform, dvhc_path};
+use lgsp_tests::{NEW_COMMUNES_VERSION, OLD_COMMUNES_VERSION, Platform, dvhc_path};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -342,7 +342,7 @@ async fn a_bad_import_is_refused_whole_with_every_problem_located() {
             "{}/v1/catalogs/dvhc_xa/versions?version=thu-nghiem&valid_from=2030-01-01&format=csv",
             platform().url
         ))
-        .bearer_auth(ADMIN_TOKEN)
+        .bearer_auth(&platform().admin_token)
         .body(csv)
         .send()
         .await

@@ -72,14 +72,7 @@ pub(crate) async fn query_with(sql: &str, accept: &str) -> Answer {
 /// Runs `sql` on `platform` (one a test module started for itself) asking
 /// for `accept`, and reads a JSON body when there is one.
 pub(crate) async fn query_on(platform: &'static Platform, sql: &str, accept: &str) -> Answer {
-    let response = client()
-        .post(format!("{}/v1/query", platform.url))
-        .header("accept", accept)
-        .header("x-purpose", "kiểm thử tự động")
-        .json(&serde_json::json!({ "sql": sql }))
-        .send()
-        .await
-        .expect("platform answers");
+    let response = platform.consumer.query(sql, accept).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let request_id = headers

@@ -1,18 +1,12 @@
 //! The same result as JSON, NDJSON, CSV and Arrow IPC, chosen by `Accept`.
 
-use crate::common::{client, commune_with_at_least, platform, query, query_with};
+use crate::common::{commune_with_at_least, platform, query, query_with};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Date32Type;
 use datafusion::arrow::ipc::reader::StreamReader;
 
 async fn raw(sql: &str, accept: &str) -> (u16, String, Vec<u8>) {
-    let response = client()
-        .post(format!("{}/v1/query", platform().url))
-        .header("accept", accept)
-        .json(&serde_json::json!({ "sql": sql }))
-        .send()
-        .await
-        .expect("platform answers");
+    let response = platform().consumer.query(sql, accept).await;
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -125,13 +119,10 @@ async fn an_unsupported_accept_is_406_and_wildcards_get_json() {
 #[tokio::test]
 async fn a_csv_stream_that_fails_midway_is_cut_short() {
     // big_output exceeds the hostile connector's 4 MiB cap after a few batches.
-    let response = client()
-        .post(format!("{}/v1/query", platform().url))
-        .header("accept", "text/csv")
-        .json(&serde_json::json!({ "sql": "SELECT n, payload FROM hostile.big_output" }))
-        .send()
-        .await
-        .expect("platform answers");
+    let response = platform()
+        .consumer
+        .query("SELECT n, payload FROM hostile.big_output", "text/csv")
+        .await;
     assert_eq!(response.status(), 200);
     assert!(
         response.bytes().await.is_err(),

@@ -92,19 +92,12 @@ fn constrained() -> &'static Platform {
 }
 
 async fn get(path: &str) -> (u16, Value) {
-    let r = reqwest::get(format!("{}{path}", constrained().url))
-        .await
-        .expect("answer");
+    let r = constrained().consumer.get(path).await;
     (r.status().as_u16(), r.json().await.expect("json"))
 }
 
 async fn query(sql: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/query", constrained().url))
-        .json(&serde_json::json!({ "sql": sql }))
-        .send()
-        .await
-        .expect("answer");
+    let r = constrained().consumer.query(sql, "application/json").await;
     (r.status().as_u16(), r.json().await.expect("json"))
 }
 
@@ -196,15 +189,15 @@ async fn clients_that_stop_reading_do_not_keep_sandbox_slots() {
     let _slots = SLOTS.lock().await;
     // Eight streaming queries (this platform's slot count) whose clients
     // read the headers and then nothing: far more rows than socket buffers hold.
-    let client = reqwest::Client::new();
     let mut stalled = Vec::new();
     for _ in 0..8 {
-        let response = client
-            .post(format!("{}/v1/query", constrained().url))
-            .json(&serde_json::json!({ "sql": "SELECT n, payload FROM hostile.numbers LIMIT 5000000" }))
-            .send()
-            .await
-            .expect("answer");
+        let response = constrained()
+            .consumer
+            .query(
+                "SELECT n, payload FROM hostile.numbers LIMIT 5000000",
+                "application/json",
+            )
+            .await;
         assert_eq!(response.status(), 200);
         stalled.push(response);
     }

@@ -36,7 +36,10 @@ async fn point_lookup_returns_the_normalized_citizen_with_one_upstream_call() {
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].uri, format!("/api/v1/cong-dan/{}", c.so_dinh_danh));
     // The platform tells the upstream who is asking.
-    assert_eq!(calls[0].lgsp_consumer.as_deref(), Some("anonymous"));
+    assert_eq!(
+        calls[0].lgsp_consumer.as_deref(),
+        Some(lgsp_host::auth::sample::CONSUMER_AGENCY)
+    );
 }
 
 #[tokio::test]

@@ -2,6 +2,12 @@
 //! components, a simulated upstream over a synthetic world, and a real platform
 //! server on loopback.
 
+mod signed;
+
+pub use signed::{Call, SignedClient};
+
+use lgsp_host::auth::AuthService;
+use lgsp_host::auth::sample::SampleAccess;
 use lgsp_host::runtime::{ConnectorSource, LimitOverrides, Manifest, UpstreamPolicy};
 use lgsp_sample_upstream::{RunningUpstream, Source, UpstreamConfig, World, WorldConfig};
 use std::path::PathBuf;
@@ -90,6 +96,7 @@ pub fn connector_source(source: Source, upstream: &RunningUpstream) -> Connector
             name: source.name().into(),
             version: Some("0.1.0".into()),
             component: component.clone().into(),
+            provider: None,
             upstream: UpstreamPolicy {
                 allowed_hosts: vec![upstream.addr().to_string()],
                 allow_private_addresses: false,
@@ -97,6 +104,7 @@ pub fn connector_source(source: Source, upstream: &RunningUpstream) -> Connector
             },
             config: config.into_iter().collect(),
             limits: LimitOverrides::default(),
+            monitor: Default::default(),
         },
         wasm_path: wasm_dir().join(component),
     }
@@ -164,6 +172,7 @@ pub fn hostile_source(upstream: &RunningUpstream) -> ConnectorSource {
             name: "hostile".into(),
             version: None,
             component: "lgsp_test_hostile.wasm".into(),
+            provider: None,
             upstream: UpstreamPolicy {
                 allowed_hosts: vec![format!("localhost:{port}")],
                 allow_private_addresses: false,
@@ -178,6 +187,7 @@ pub fn hostile_source(upstream: &RunningUpstream) -> ConnectorSource {
             ]
             .into(),
             limits: hostile_limits(),
+            monitor: Default::default(),
         },
         wasm_path: wasm_dir().join("lgsp_test_hostile.wasm"),
     }
@@ -197,9 +207,41 @@ pub struct Platform {
     pub world: Arc<World>,
     /// Connectors that failed to load.
     pub load_failures: Vec<lgsp_host::runtime::LoadFailure>,
+    /// Authentication and the registry (to add agencies, keys and grants).
+    pub auth: Arc<AuthService>,
+    /// The sample agencies: a consumer granted every table for
+    /// [`PURPOSE`], and one application per provider.
+    pub sample: SampleAccess,
+    /// The sample consumer's signed client.
+    pub consumer: Arc<SignedClient>,
+    /// An admin session token (admin `ADMIN_USER`).
+    pub admin_token: String,
+    /// The query service behind `/v1/query` (benchmarks compare paths).
+    pub query: Arc<lgsp_host::query::QueryService>,
+    /// The loaded connectors.
+    pub registry: Arc<lgsp_host::runtime::Registry>,
+    /// The audit log (to read entries and verify the chain).
+    pub audit: Arc<lgsp_host::audit::Auditor>,
+    /// The shared catalogs (benchmarks build routers over the same state).
+    pub catalogs: Arc<lgsp_host::catalogs::CatalogService>,
 }
 
+/// The purpose of the sample consumer's grants, sent by the tests.
+pub const PURPOSE: &str = "kiểm thử tự động";
+/// Username of the test platforms' admin.
+pub const ADMIN_USER: &str = "admin";
+/// Its password (meets the policy).
+pub const ADMIN_PASSWORD: &str = "Kiem-thu-2026!";
+
 impl Platform {
+    /// The sample consumer's signing credentials.
+    pub fn consumer_credentials(&self) -> lgsp_auth::Credentials {
+        lgsp_auth::Credentials::hmac(
+            self.sample.consumer.access_key.clone(),
+            &self.sample.consumer.secret_key,
+        )
+    }
+
     /// Starts a platform serving the four national-database connectors and the
     /// hostile test connector, on a background thread with its own runtime.
     ///
@@ -235,6 +277,25 @@ impl Platform {
         Self::start_full(citizens, communes, None, config, sources)
     }
 
+    /// The platform the signed-path benchmarks measure: 30,000 citizens on
+    /// the official communes, the population connector only, room for 64
+    /// connector instances. Prints how long it took to start.
+    ///
+    /// # Panics
+    /// When it cannot start.
+    pub fn for_signed_benchmarks() -> Self {
+        let started = std::time::Instant::now();
+        let config = lgsp_host::Config {
+            max_instances: Some(64),
+            ..lgsp_host::Config::default()
+        };
+        let platform = Self::start_with(30_000, official_communes(), config, |u| {
+            vec![Ok(dan_cu_source(&u.dan_cu))]
+        });
+        println!("platform up in {:.1?}\n", started.elapsed());
+        platform
+    }
+
     /// Starts the standard platform on the official 2025 communes, with the
     /// commune list before 2025-07-01 and its crosswalk imported into
     /// `dvhc_xa`, and a world in which some citizens' records still carry
@@ -246,7 +307,6 @@ impl Platform {
         let history = CommuneHistory::load().expect("CI provides ../shared/data/dvhc");
         let config = lgsp_host::Config {
             max_instances: Some(64),
-            admin_token: Some(ADMIN_TOKEN.into()),
             ..lgsp_host::Config::default()
         };
         Self::start_full(
@@ -284,22 +344,65 @@ impl Platform {
                     world_config.old_communes = history.as_ref().map(CommuneHistory::old_communes);
                     let world = Arc::new(World::generate(&world_config));
                     let upstreams = Upstreams::start(&world).await;
+                    let database = fresh_database("platform");
                     let config = lgsp_host::Config {
                         listen: Some("127.0.0.1:0".parse().expect("address")),
                         data_dir: Some(data_dir()),
-                        database: Some(fresh_database("platform")),
+                        master_key_file: Some(PathBuf::from(format!("{}.key", database.display()))),
+                        database: Some(database),
                         ..config
                     };
                     let server = lgsp_host::start(&config, sources(&upstreams))
                         .await
                         .expect("platform starts");
                     import_communes(server.catalogs(), &world, history.as_ref()).await;
+                    let auth = server.auth().clone();
+                    let snapshot = server.registry().snapshot();
+                    let sample = lgsp_host::auth::sample::provision(
+                        auth.access(),
+                        &snapshot,
+                        PURPOSE,
+                        chrono::Utc::now().date_naive(),
+                        // The benchmarks measure the platform, not the tier.
+                        lgsp_access::Tier {
+                            per_minute: 100_000_000,
+                            per_day: None,
+                        },
+                    )
+                    .await
+                    .expect("sample agencies and grants");
+                    auth.access()
+                        .create_admin(ADMIN_USER, ADMIN_PASSWORD)
+                        .await
+                        .expect("admin account");
+                    let admin_token = auth
+                        .login_admin(ADMIN_USER, ADMIN_PASSWORD, chrono::Utc::now())
+                        .await
+                        .expect("admin login")
+                        .token;
+                    let consumer = Arc::new(SignedClient::new(
+                        &server.base_url(),
+                        lgsp_auth::Credentials::hmac(
+                            sample.consumer.access_key.clone(),
+                            &sample.consumer.secret_key,
+                        ),
+                        PURPOSE,
+                        snapshot.connectors.keys().cloned().collect(),
+                    ));
                     tx.send(Platform {
                         url: server.base_url(),
-                        load_failures: server.registry().snapshot().failures.clone(),
+                        load_failures: snapshot.failures.clone(),
                         upstream: upstreams.dan_cu.clone(),
                         upstreams,
                         world,
+                        auth,
+                        sample,
+                        consumer,
+                        admin_token,
+                        query: server.query().clone(),
+                        registry: server.registry().clone(),
+                        audit: server.audit().clone(),
+                        catalogs: server.catalogs().clone(),
                     })
                     .expect("test thread waits");
                     // Serve until the test process exits.
@@ -311,9 +414,6 @@ impl Platform {
         rx.recv().expect("platform started")
     }
 }
-
-/// The admin token of platforms started by [`Platform::start_with_history`].
-pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 /// A SQLite database file (under `<target>/lgsp-test-db`) that nothing else
 /// in any running test or benchmark process uses, with whatever an earlier
@@ -327,8 +427,17 @@ pub fn fresh_database(name: &str) -> PathBuf {
     let dir = target_dir().join("lgsp-test-db");
     std::fs::create_dir_all(&dir).expect("test database directory");
     let path = dir.join(format!("{name}-{}-{n}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    for suffix in [
+        ".db",
+        ".db-wal",
+        ".db-shm",
+        ".db.key",
+        "-audit.db",
+        "-audit.db-wal",
+        "-audit.db-shm",
+    ] {
+        let _ =
+            std::fs::remove_file(dir.join(format!("{name}-{}-{n}{suffix}", std::process::id())));
     }
     path
 }
@@ -496,4 +605,42 @@ pub fn env_or(name: &str, default: usize) -> usize {
 /// Where test servers cache compiled components.
 pub fn data_dir() -> PathBuf {
     target_dir().join("lgsp-test-data")
+}
+
+/// Requests per second that `concurrency` clients complete in `run_for`, each
+/// calling `call` with keys from `keys` in turn (every client its own stride).
+///
+/// # Panics
+/// When a client task panics (a failed request in `call`).
+pub async fn throughput<F, Fut>(
+    concurrency: usize,
+    run_for: std::time::Duration,
+    keys: &Arc<Vec<String>>,
+    call: F,
+) -> f64
+where
+    F: Fn(String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = std::time::Instant::now() + run_for;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (keys, done, call) = (keys.clone(), done.clone(), call.clone());
+            tokio::spawn(async move {
+                let mut i = w * 131;
+                while std::time::Instant::now() < deadline {
+                    call(keys[i % keys.len()].clone()).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                    i += concurrency;
+                }
+            })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    for w in workers {
+        w.await.expect("client task");
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }

@@ -42,11 +42,12 @@ const KEYS: &[FilterOp] = &[FilterOp::Eq, FilterOp::InList];
 fn ma_so_bhxh() -> Column {
     Column::text("ma_so_bhxh", "Mã số BHXH (10 chữ số)")
         .not_null()
-        .personal(PersonalData::Basic)
+        .personal(PersonalData::Identifier)
 }
 
 fn so_dinh_danh() -> Column {
-    Column::text("so_dinh_danh", "Số định danh cá nhân (12 chữ số)").personal(PersonalData::Basic)
+    Column::text("so_dinh_danh", "Số định danh cá nhân (12 chữ số)")
+        .personal(PersonalData::Identifier)
 }
 
 fn nguoi_tham_gia() -> Table {
@@ -132,7 +133,7 @@ fn the_bhyt() -> Table {
                 "Mã thẻ BHYT (15 ký tự: đối tượng, mức hưởng, tỉnh, mã số BHXH)",
             )
             .not_null()
-            .personal(Basic),
+            .personal(PersonalData::Identifier),
         )
         .column(ma_so_bhxh())
         .column(so_dinh_danh())

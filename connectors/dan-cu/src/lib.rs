@@ -36,7 +36,7 @@ fn cong_dan() -> Table {
     .column(
         Column::text("so_dinh_danh", "Số định danh cá nhân (12 chữ số)")
             .not_null()
-            .personal(Basic),
+            .personal(PersonalData::Identifier),
     )
     .column(Column::text("ho_ten", "Họ, chữ đệm và tên khai sinh").personal(Basic))
     .column(Column::date("ngay_sinh", "Ngày, tháng, năm sinh").personal(Basic))

@@ -98,14 +98,17 @@ fn quyen_su_dung() -> Table {
             "so_dinh_danh",
             "Số định danh cá nhân của chủ sử dụng (cá nhân)",
         )
-        .personal(Basic),
+        .personal(PersonalData::Identifier),
     )
     .column(Column::text(
         "ma_so_doanh_nghiep",
         "Mã số doanh nghiệp của chủ sử dụng (tổ chức)",
     ))
     .column(Column::text("ten_chu", "Tên chủ sử dụng").personal(Basic))
-    .column(Column::text("so_giay_chung_nhan", "Số phát hành giấy chứng nhận").personal(Basic))
+    .column(
+        Column::text("so_giay_chung_nhan", "Số phát hành giấy chứng nhận")
+            .personal(PersonalData::Identifier),
+    )
     .column(Column::date("ngay_cap", "Ngày cấp giấy chứng nhận"))
     .column(Column::text("hinh_thuc", "Hình thức sử dụng đất"))
     .column(Column::date(

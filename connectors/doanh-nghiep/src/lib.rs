@@ -102,7 +102,7 @@ fn nguoi_dai_dien() -> Table {
     .column(
         Column::text("so_dinh_danh", "Số định danh cá nhân của người đại diện")
             .not_null()
-            .personal(Basic),
+            .personal(PersonalData::Identifier),
     )
     .column(Column::text("ho_ten", "Họ và tên người đại diện").personal(Basic))
     .column(Column::text("chuc_danh", "Chức danh"))

@@ -1,17 +1,19 @@
-//! Who is calling: the request id every request gets, and the caller identity a
-//! data route requires. Today the caller is anonymous with a stated purpose; the
-//! authentication issue replaces [`Caller`]'s extractor with signature checks,
-//! and every data route already takes a `Caller`, so none can skip it.
+//! Who is calling: the request id every request gets, the signature layer in
+//! front of data, session and grant routes, and the [`Caller`] every data route
+//! takes (a signed application with a stated purpose), so none can skip them.
 
+use super::AppState;
 use super::error::{ApiError, REQUEST_ID};
+use crate::audit::AuditScope;
+use crate::auth::{self, SignedRequest};
 use crate::runtime::CallContext;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::HeaderValue;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Header carrying the request id on every response.
@@ -42,11 +44,119 @@ pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// The caller of a data route.
+/// The most a signed request's body may hold; the signature covers its hash,
+/// so the body is read whole before the handler runs.
+pub(crate) const MAX_SIGNED_BODY: usize = 1 << 20;
+
+/// Checks the signature of every request to the routes it wraps (data,
+/// sessions, grants) and hands the handler the [`Signed`] application. The
+/// body is buffered because its SHA-256 is part of what is signed.
+pub(crate) async fn signed(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_SIGNED_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::payload_too_large(format!(
+                "a signed request's body may hold at most {MAX_SIGNED_BODY} bytes"
+            ))
+            .into_response();
+        }
+    };
+    let request_id = parts
+        .extensions
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &bytes,
+    };
+    let scope = parts.extensions.get::<AuditScope>().cloned();
+    match state.auth.authenticate(&signed, chrono::Utc::now()).await {
+        Ok(caller) => {
+            tracing::info!(request_id, agency = %caller.agency.code, application = %caller.application.id,
+                access_key = %caller.access_key, "signed request");
+            if let Some(scope) = &scope {
+                scope.update(|d| {
+                    d.actor.agency = Some(caller.agency.code.to_string());
+                    d.actor.application = Some(caller.application.id.clone());
+                    d.actor.key = Some(caller.access_key.clone());
+                });
+            }
+            parts.extensions.insert(Signed(Arc::new(caller)));
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(e) => {
+            tracing::warn!(request_id, code = e.code(), method = %parts.method, path = parts.uri.path(), "request refused");
+            // The key the request claims, unverified: it tells the auditor
+            // whose client is failing (or who is being impersonated).
+            let claimed = parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| lgsp_auth::Authorization::parse(v).ok());
+            if let (Some(scope), Some(claimed)) = (&scope, claimed) {
+                // These come after the signature checked out: the key is
+                // the caller's, so the entry names who was refused.
+                let verified = matches!(
+                    e,
+                    auth::AuthError::NonceReused
+                        | auth::AuthError::RateLimited { .. }
+                        | auth::AuthError::QuotaExceeded { .. }
+                );
+                let holder = if verified {
+                    state
+                        .auth
+                        .key_holder(&claimed.access_key, chrono::Utc::now())
+                        .await
+                        .ok()
+                } else {
+                    None
+                };
+                scope.update(|d| match holder {
+                    Some(caller) => {
+                        d.actor.agency = Some(caller.agency.code.to_string());
+                        d.actor.application = Some(caller.application.id.clone());
+                        d.actor.key = Some(caller.access_key.clone());
+                    }
+                    None => {
+                        d.detail
+                            .insert("claimed_access_key".into(), claimed.access_key);
+                    }
+                });
+            }
+            ApiError::from(e).into_response()
+        }
+    }
+}
+
+/// The application whose signature the `signed` layer checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed(pub(crate) Arc<auth::Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Signed>()
+            .cloned()
+            // A route that takes `Signed` but is not behind the layer is a
+            // wiring mistake; refuse rather than serve it unsigned.
+            .ok_or_else(|| ApiError::internal("a signed route is not behind the signature layer"))
+    }
+}
+
+/// The caller of a data route: a signed application with a stated purpose.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// Agency code of the consumer (`anonymous` until authentication exists).
-    pub consumer: String,
+    /// The application, its agency and the key that signed.
+    pub identity: Arc<auth::Caller>,
     /// The purpose stated in `x-purpose`.
     pub purpose: String,
     /// The request id.
@@ -54,11 +164,12 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The context passed to connectors.
+    /// The context passed to connectors: who asks and why, forwarded
+    /// upstream.
     pub fn call_context(&self) -> CallContext {
         CallContext::request(
             self.request_id.clone(),
-            self.consumer.clone(),
+            self.identity.agency.code.to_string(),
             self.purpose.clone(),
         )
     }
@@ -67,7 +178,8 @@ impl Caller {
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Signed(identity) = Signed::from_request_parts(parts, state).await?;
         let request_id = parts
             .extensions
             .get::<RequestId>()
@@ -87,38 +199,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 "{PURPOSE_HEADER} is longer than {MAX_PURPOSE_CHARS} characters"
             )));
         }
+        if let Some(scope) = parts.extensions.get::<AuditScope>()
+            && !purpose.is_empty()
+        {
+            scope.update(|d| d.purpose = Some(purpose.clone()));
+        }
         Ok(Self {
-            consumer: "anonymous".into(),
+            identity,
             purpose,
             request_id,
         })
-    }
-}
-
-/// `Json<T>` whose rejections use the API's error envelope.
-#[derive(Debug)]
-pub(crate) struct ApiJson<T>(pub(crate) T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::unsupported_media_type(
-                "send the request body as JSON with Content-Type: application/json",
-            )),
-            Err(JsonRejection::BytesRejection(r))
-                if r.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ApiError::payload_too_large("the request body is too large"))
-            }
-            Err(e) => Err(ApiError::invalid_request(e.body_text())),
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! batch, so a large result never sits whole in memory.
 
 use super::error::ApiError;
+use crate::audit::AuditScope;
 use crate::query::{QueryError, QueryStream};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -76,12 +77,24 @@ impl Format {
 /// A failure later in the stream cannot change the status any more: JSON ends
 /// with an `"error"` member, NDJSON with an `{"error": ...}` line, and CSV and
 /// Arrow responses are cut off so the client sees an incomplete transfer.
-pub(crate) fn stream_response(
+pub fn stream_response(
     format: Format,
     stream: QueryStream,
     first: Option<RecordBatch>,
 ) -> Response {
+    audited_stream_response(format, stream, first, None)
+}
+
+/// [`stream_response`] that reports the rows sent (and a late failure's
+/// code) to the request's audit entry.
+pub(crate) fn audited_stream_response(
+    format: Format,
+    stream: QueryStream,
+    first: Option<RecordBatch>,
+    audit: Option<AuditScope>,
+) -> Response {
     let encoder = Encoder {
+        audit,
         format,
         schema: stream.schema(),
         stream,
@@ -121,9 +134,25 @@ struct Encoder {
     rows: u64,
     arrow: Option<StreamWriter<Vec<u8>>>,
     request_id: Option<String>,
+    audit: Option<AuditScope>,
 }
 
 impl Encoder {
+    /// Tells the audit entry how the stream ended.
+    fn report(&self, error: Option<&QueryError>) {
+        if let Some(scope) = &self.audit {
+            let rows = self.rows;
+            let code = error.map(|e| ApiError::from(e.clone()).code());
+            scope.update(|d| {
+                d.rows = Some(rows);
+                if let Some(code) = code {
+                    d.outcome = lgsp_audit::Outcome::Failed;
+                    code.clone_into(&mut d.code);
+                }
+            });
+        }
+    }
+
     /// The next chunk of the body, or `None` when it is complete.
     async fn step(&mut self) -> Option<Result<Bytes, io::Error>> {
         match self.stage {
@@ -141,10 +170,12 @@ impl Encoder {
                     Ok(Some(batch)) => Some(self.encode(&batch)),
                     Ok(None) => {
                         self.stage = Stage::Finished;
+                        self.report(None);
                         Some(self.epilogue(None))
                     }
                     Err(e) => {
                         self.stage = Stage::Finished;
+                        self.report(Some(&e));
                         tracing::warn!(error = %e, rows = self.rows, "query failed while streaming");
                         Some(self.epilogue(Some(e)))
                     }

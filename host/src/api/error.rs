@@ -1,6 +1,7 @@
 //! The one JSON error envelope of the API and the table that maps every error to
 //! a stable machine code and an HTTP status.
 
+use crate::auth::AuthError;
 use crate::catalogs::CatalogError;
 use crate::query::QueryError;
 use crate::runtime::{ConnectorError, GuestErrorKind};
@@ -22,6 +23,8 @@ tokio::task_local! {
 pub enum ErrorType {
     /// The request is wrong; fix it and retry.
     InvalidRequest,
+    /// The caller is not authenticated, not allowed, or over its limits.
+    Access,
     /// A connector or the agency system behind it failed.
     Connector,
     /// The platform failed; report the request id.
@@ -150,24 +153,45 @@ impl ApiError {
         )
     }
 
-    /// `403 admin_disabled`: the platform has no admin token, so admin
-    /// routes are closed.
-    pub fn admin_disabled() -> Self {
+    /// `403 forbidden`: the caller is authenticated but may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "admin_disabled",
-            ErrorType::InvalidRequest,
-            "admin routes are disabled: start the platform with --admin-token <token> (or LGSP_ADMIN_TOKEN) to enable them",
+            "forbidden",
+            ErrorType::Access,
+            message,
         )
     }
 
-    /// `401 admin_unauthorized`: the admin token is missing or wrong.
-    pub fn admin_unauthorized() -> Self {
+    /// `404 not_found` for a registry object (agency, application, key,
+    /// grant).
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "admin_unauthorized",
+            StatusCode::NOT_FOUND,
+            code,
             ErrorType::InvalidRequest,
-            "this route requires the admin token: send Authorization: Bearer <admin token>",
+            message,
+        )
+    }
+
+    /// `409` for a registry conflict.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            code,
+            ErrorType::InvalidRequest,
+            message,
+        )
+    }
+
+    /// `422` for a registry request that breaks a rule (password policy,
+    /// malformed agency code...).
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            ErrorType::InvalidRequest,
+            message,
         )
     }
 
@@ -207,17 +231,84 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::audit::ErrorCode(self.code));
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.status == StatusCode::UNAUTHORIZED {
+            // Admin routes take a bearer session; everything else a signature.
+            let scheme = if matches!(self.code, "admin_unauthorized" | "bad_login") {
+                "Bearer"
+            } else {
+                "LGSP-HMAC-SHA256"
+            };
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
         }
         response
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = match &e {
+            AuthError::Store(detail) => return Self::internal(detail),
+            AuthError::PurposeRequired => StatusCode::BAD_REQUEST,
+            AuthError::ApplicationSuspended
+            | AuthError::AgencyInactive(_)
+            | AuthError::NotGranted(_)
+            | AuthError::PurposeNotGranted(_)
+            | AuthError::SessionDestination(_) => StatusCode::FORBIDDEN,
+            AuthError::RateLimited { .. } | AuthError::QuotaExceeded { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        let mut error = Self::new(status, e.code(), ErrorType::Access, e.to_string());
+        // Retry-After is whole seconds; round up so a client that waits
+        // exactly that long is admitted.
+        error.retry_after = e.retry_after().map(|d| {
+            u32::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0))
+                .unwrap_or(u32::MAX)
+                .max(1)
+        });
+        error
+    }
+}
+
+impl From<lgsp_access::AccessError> for ApiError {
+    fn from(e: lgsp_access::AccessError) -> Self {
+        use lgsp_access::AccessError as E;
+        if e.is_internal() {
+            return Self::internal(e);
+        }
+        let code = e.kind();
+        let message = e.to_string();
+        match e {
+            E::NotAllowed(_) => Self::new(StatusCode::FORBIDDEN, code, ErrorType::Access, message),
+            E::UnknownAgency(_)
+            | E::UnknownParent(_)
+            | E::UnknownApplication(_)
+            | E::UnknownKey(_)
+            | E::UnknownService(_)
+            | E::UnknownGrant(_)
+            | E::UnknownAdmin(_) => Self::not_found(code, message),
+            E::CodeInUse(_)
+            | E::CodeRetired(_)
+            | E::AgencyDissolved(_)
+            | E::AgencyNotActive { .. }
+            | E::ApplicationSuspended(_)
+            | E::KeyRevoked(_)
+            | E::KeyReplaced { .. }
+            | E::GrantState { .. }
+            | E::AdminExists(_) => Self::conflict(code, message),
+            _ => Self::unprocessable(code, message),
+        }
     }
 }
 
@@ -715,6 +806,48 @@ mod tests {
 
     /// The catalog codes, one row each, like the table above.
     #[test]
+    fn access_codes_have_their_status_and_body() {
+        let cases: Vec<(ApiError, u16, &str, &str)> = vec![
+            (
+                AuthError::AdminUnauthorized("log in with POST /v1/admin/login".into()).into(),
+                401,
+                "admin_unauthorized",
+                "log in with POST /v1/admin/login",
+            ),
+            (
+                AuthError::NonceReused.into(),
+                401,
+                "nonce_reused",
+                "this nonce was already used: every request needs a fresh x-lgsp-nonce (a replayed request is refused)",
+            ),
+            (
+                AuthError::PurposeNotGranted("no grant has that purpose".into()).into(),
+                403,
+                "purpose_not_granted",
+                "no grant has that purpose",
+            ),
+            (
+                AuthError::PurposeRequired.into(),
+                400,
+                "purpose_required",
+                "state the purpose of the request in the x-purpose header (it must match the purpose of one of your grants)",
+            ),
+        ];
+        for (e, status, code, message) in cases {
+            assert_answer(e, status, code, "access", message);
+        }
+        let limited: ApiError = AuthError::RateLimited {
+            limit: 1000,
+            retry_after: std::time::Duration::from_millis(1500),
+        }
+        .into();
+        let response = limited.into_response();
+        assert_eq!(response.status(), 429);
+        // Rounded up, so a client that waits that long is admitted.
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+
+    #[test]
     fn every_catalog_code_has_its_status_and_body() {
         let day = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).expect("date");
         let cases: Vec<(ApiError, u16, &str, &str)> = vec![
@@ -772,18 +905,6 @@ mod tests {
                 400,
                 "bad_parameter",
                 "as_of must be YYYY-MM-DD",
-            ),
-            (
-                ApiError::admin_disabled(),
-                403,
-                "admin_disabled",
-                "admin routes are disabled: start the platform with --admin-token <token> (or LGSP_ADMIN_TOKEN) to enable them",
-            ),
-            (
-                ApiError::admin_unauthorized(),
-                401,
-                "admin_unauthorized",
-                "this route requires the admin token: send Authorization: Bearer <admin token>",
             ),
             (
                 CatalogError::Open("/secret/path/lgsp.db: permission denied".into()).into(),
@@ -844,7 +965,12 @@ mod tests {
 
     #[test]
     fn unauthorized_names_the_scheme() {
-        let response = ApiError::admin_unauthorized().into_response();
+        let response = ApiError::from(AuthError::Unsigned).into_response();
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "LGSP-HMAC-SHA256"
+        );
+        let response = ApiError::from(AuthError::AdminUnauthorized("x".into())).into_response();
         assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
     }
 

@@ -166,8 +166,19 @@ impl CatalogService {
     /// # Errors
     /// When the database cannot be opened, migrated or read.
     pub async fn open(path: &Path) -> Result<Arc<Self>, CatalogError> {
+        let pool = crate::db::open(path)
+            .await
+            .map_err(|e| CatalogError::Open(e.to_string()))?;
+        Self::open_pool(pool).await
+    }
+
+    /// Like [`open`](Self::open), on an open platform database.
+    ///
+    /// # Errors
+    /// When the database cannot be migrated or read.
+    pub async fn open_pool(pool: sqlx::SqlitePool) -> Result<Arc<Self>, CatalogError> {
         let service = Arc::new(Self {
-            store: Store::open(path).await?,
+            store: Store::open(pool).await?,
             index: RwLock::new(Arc::new(Index::default())),
             writes: tokio::sync::Mutex::new(()),
             serving: std::sync::atomic::AtomicBool::new(false),

@@ -7,11 +7,8 @@ use chrono::NaiveDate;
 use lgsp_catalogs::{CatalogDef, CrosswalkEntry, Item, MappingKind, VersionInfo, VersionStatus};
 use sha2::{Digest, Sha256};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool, Transaction};
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::time::Duration;
 
 /// The version columns `version_row` reads, then `$tail`.
 macro_rules! select_versions {
@@ -65,13 +62,16 @@ pub(crate) struct Store {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
+    let mut migrator = Migrator::with_migrations(vec![Migration::new(
         1,
         "catalogs".into(),
         MigrationType::Simple,
         sqlx::SqlSafeStr::into_sql_str(include_str!("migrations/0001_catalogs.sql")),
         false,
-    )])
+    )]);
+    // The registry's migrations (lgsp-access) share the migration table.
+    migrator.set_ignore_missing(true);
+    migrator
 }
 
 fn now() -> String {
@@ -114,32 +114,12 @@ pub(crate) fn digest(items: &[Item]) -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the SQLite database at `path` and brings its
-    /// schema up to date.
-    pub(crate) async fn open(path: &Path) -> Result<Self, CatalogError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| CatalogError::Open(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .foreign_keys(true)
-            // WAL lets readers go on while an import writes; NORMAL is
-            // durable at every checkpoint and loses at most the last
-            // transactions on power loss, never corrupts.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|e| CatalogError::Open(format!("cannot open {}: {e}", path.display())))?;
+    /// The catalog tables in `pool`'s database, migrated to this version.
+    pub(crate) async fn open(pool: SqlitePool) -> Result<Self, CatalogError> {
         migrator()
             .run(&pool)
             .await
-            .map_err(|e| CatalogError::Open(format!("cannot migrate {}: {e}", path.display())))?;
+            .map_err(|e| CatalogError::Open(format!("cannot migrate the catalog tables: {e}")))?;
         Ok(Self { pool })
     }
 

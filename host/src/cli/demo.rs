@@ -52,6 +52,7 @@ fn demo_manifest(source: Source, upstream: &RunningUpstream) -> Manifest {
         name: source.name().into(),
         version: None,
         component: format!("lgsp_connector_{}.wasm", source.name()).into(),
+        provider: None,
         upstream: UpstreamPolicy {
             allowed_hosts: vec![upstream.addr().to_string()],
             allow_private_addresses: false,
@@ -66,6 +67,7 @@ fn demo_manifest(source: Source, upstream: &RunningUpstream) -> Manifest {
         },
         config,
         limits: Default::default(),
+        monitor: Default::default(),
     }
 }
 
@@ -135,20 +137,30 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // The demo starts from a fresh database each run, so that its commune
     // catalog always matches the world it generated.
     let database = args.data_dir.join("demo.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let file = PathBuf::from(format!("{}{suffix}", database.display()));
+    // The audit log goes too: its checkpoints are signed with a key derived
+    // from the master key, which is new each run.
+    let audit = args.data_dir.join("demo-audit.db");
+    let files = ["", "-wal", "-shm", ".key"]
+        .iter()
+        .map(|suffix| format!("{}{suffix}", database.display()))
+        .chain(
+            ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| format!("{}{suffix}", audit.display())),
+        );
+    for file in files {
+        let file = PathBuf::from(file);
         if file.exists() {
             std::fs::remove_file(&file).with_context(|| {
                 format!("removing the previous demo database {}", file.display())
             })?;
         }
     }
-    let admin_token = uuid::Uuid::new_v4().simple().to_string();
     let config = Config {
         listen: Some(args.listen),
         data_dir: Some(args.data_dir.clone()),
+        master_key_file: Some(PathBuf::from(format!("{}.key", database.display()))),
         database: Some(database),
-        admin_token: Some(admin_token.clone()),
         ..Config::default()
     };
     let server = crate::server::start(&config, sources).await?;
@@ -160,10 +172,79 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
             failure.error
         );
     }
-    print_examples(&server.base_url(), &upstreams, &world, &admin_token);
+    let access = provision_access(&server, &args.data_dir).await?;
+    print_examples(&server.base_url(), &upstreams, &world, &access);
     server.wait_for_signal().await;
     drop(running);
     Ok(())
+}
+
+/// The purpose of the demo consumer's grants.
+const DEMO_PURPOSE: &str = "Giải quyết thủ tục hành chính";
+
+/// What the demo registered for people to try.
+struct DemoAccess {
+    sample: crate::auth::sample::SampleAccess,
+    credentials_file: PathBuf,
+    admin_password: String,
+    admin_token: String,
+}
+
+/// Registers a provider agency per service, the consumer agency with its
+/// key and grants (rate tier: standard, 1,000 requests a minute), an admin
+/// account, and writes the consumer's credentials profile.
+async fn provision_access(
+    server: &crate::server::RunningServer,
+    data_dir: &Path,
+) -> anyhow::Result<DemoAccess> {
+    let auth = server.auth();
+    let snapshot = server.registry().snapshot();
+    let now = chrono::Utc::now();
+    let (today, _) = crate::auth::local_day(now);
+    let sample = crate::auth::sample::provision(
+        auth.access(),
+        &snapshot,
+        DEMO_PURPOSE,
+        today,
+        lgsp_access::Tier::STANDARD,
+    )
+    .await
+    .context("registering the demo agencies, keys and grants")?;
+    // Random, and meeting the password policy (upper, lower, digit, special).
+    let admin_password = format!(
+        "Lgsp-{}-7x",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    auth.access()
+        .create_admin("admin", &admin_password)
+        .await
+        .context("creating the demo admin")?;
+    let admin_token = auth
+        .login_admin("admin", &admin_password, now)
+        .await
+        .context("logging the demo admin in")?
+        .token;
+    let credentials_file = data_dir.join("credentials.toml");
+    super::credentials::save(
+        &credentials_file,
+        "default",
+        &super::credentials::Profile {
+            server: server.base_url(),
+            access_key: sample.consumer.access_key.clone(),
+            secret_key: Some(sample.consumer.secret_key.clone()),
+            rsa_private_key_file: None,
+            algorithm: None,
+            purpose: Some(DEMO_PURPOSE.into()),
+            destinations: Vec::new(),
+        },
+    )
+    .context("writing the demo credentials profile")?;
+    Ok(DemoAccess {
+        sample,
+        credentials_file,
+        admin_password,
+        admin_token,
+    })
 }
 
 /// Writes the world's communes into the `dvhc_xa` catalog as the version
@@ -226,7 +307,7 @@ fn read_communes(path: &Path) -> anyhow::Result<Vec<lgsp_catalogs::Commune>> {
     })
 }
 
-fn print_examples(api: &str, upstreams: &[(Source, String)], world: &World, admin_token: &str) {
+fn print_examples(api: &str, upstreams: &[(Source, String)], world: &World, access: &DemoAccess) {
     let systems: String = upstreams
         .iter()
         .map(|(s, url)| format!("  {:<19} {url}   (simulated)\n", s.name()))
@@ -247,14 +328,27 @@ fn print_examples(api: &str, upstreams: &[(Source, String)], world: &World, admi
         .take(2)
         .map(|c| format!("'{}'", c.so_dinh_danh))
         .collect();
+    let consumer = &access.sample.consumer;
+    let providers: String = access
+        .sample
+        .providers
+        .keys()
+        .map(|code| format!("{code} "))
+        .collect();
     println!(
         r#"
 LGSP demo is running.
   platform API        {api}   (OpenAPI: {api}/v1/openapi.json)
 {systems}  (each connector reaches its system only through the sandbox)
 
+Registered: provider agencies {providers}(one per service, sample codes),
+consumer agency {consumer_agency} (UBND tỉnh Quảng Ninh), application {app},
+granted every table for the purpose "{purpose}" (identifiers in the clear).
+Its access key and secret key are in {creds} (readable by you only).
+
 Try (from another terminal; `lgsp` is target/debug/lgsp, or target/release/lgsp):
 
+  export LGSP_CREDENTIALS={creds}
   lgsp query "SELECT ho_ten, ngay_sinh, gioi_tinh, ma_dan_toc, ma_xa FROM dan_cu.cong_dan WHERE so_dinh_danh = '{someone}'"
   lgsp query "SELECT so_dinh_danh, ho_ten FROM dan_cu.cong_dan WHERE so_dinh_danh IN ('{someone}', {others})"
   lgsp query "SELECT gioi_tinh, COUNT(*) AS so_nguoi FROM dan_cu.cong_dan WHERE ma_xa = '{big_commune}' GROUP BY gioi_tinh"   # {residents} residents
@@ -263,21 +357,35 @@ Try (from another terminal; `lgsp` is target/debug/lgsp, or target/release/lgsp)
   lgsp query "SELECT q.so_to_ban_do, q.so_thua, q.so_giay_chung_nhan, c.ho_ten FROM dat_dai.quyen_su_dung q JOIN dan_cu.cong_dan c USING (so_dinh_danh) WHERE q.ma_xa = '{big_commune}' LIMIT 20"
   lgsp query "SELECT t.ten AS tinh, COUNT(*) AS so_nguoi FROM dan_cu.cong_dan c JOIN danh_muc.dvhc_tinh t ON t.ma = c.ma_tinh WHERE c.ma_xa = '{big_commune}' GROUP BY t.ten"
   lgsp query "SELECT ma, ten FROM danh_muc_ngay('dvhc_tinh', '2024-06-01') WHERE ten LIKE '%Giang%'"
-  lgsp query "SELECT ma_cu, ma_moi, kieu FROM danh_muc.chuyen_doi WHERE danh_muc = 'dvhc_tinh' AND ma_moi = '08'"
-  lgsp query "SELECT ho_ten FROM dan_cu.cong_dan"      # refused: no key filter, no upstream call
-  lgsp query "DROP TABLE dan_cu.cong_dan"              # refused: read-only
+  lgsp query "SELECT ho_ten FROM dan_cu.cong_dan"                     # refused: no key filter, no upstream call
+  lgsp query --purpose "tò mò" "SELECT ho_ten FROM dan_cu.cong_dan WHERE so_dinh_danh = '{someone}'"   # refused: purpose_not_granted
 
-  curl -s {api}/v1/tables
-  curl -s {api}/v1/health/services
-  curl -s {api}/v1/catalogs
+The same from Python, standard library only (docs/authentication.md):
+
+  python3 examples/python/lgsp_client.py --server {api} --access-key {ak} --secret-key '{sk}' \
+      --purpose '{purpose}' query "SELECT ho_ten, ngay_sinh FROM dan_cu.cong_dan WHERE so_dinh_danh = '{someone}'"
+
+Shared catalogs are public reference data (no signature needed):
+
   curl -s '{api}/v1/catalogs/dvhc_tinh/items?q=ha%20noi'
   curl -s '{api}/v1/catalogs/dvhc_tinh/successors/02?as_of=2024-06-01'
+  curl -s {api}/v1/health/services
+
+Admin: user "admin", password {password} (this run only). A session token:
+
+  curl -s -H 'authorization: Bearer {admin_token}' {api}/v1/admin/grants
   curl -s -X POST -H 'authorization: Bearer {admin_token}' --data-binary @my-list.csv \
-       '{api}/v1/catalogs/dan_toc/versions?version=2&valid_from=2027-01-01&format=csv'   # admin: import a draft
-  curl -s {api}/v1/query -H 'content-type: application/json' -H 'accept: text/csv' \
-       -d '{{"sql": "SELECT ho_ten, ngay_sinh FROM dan_cu.cong_dan WHERE ma_xa = '\''{big_commune}'\'' LIMIT 5"}}'
+       '{api}/v1/catalogs/dan_toc/versions?version=2&valid_from=2027-01-01&format=csv'   # import a draft
 
 Press Ctrl-C to stop."#,
-        others = others.join(", ")
+        others = others.join(", "),
+        consumer_agency = consumer.agency,
+        app = consumer.application,
+        purpose = access.sample.purpose,
+        creds = access.credentials_file.display(),
+        ak = consumer.access_key,
+        sk = consumer.secret_key,
+        password = access.admin_password,
+        admin_token = access.admin_token,
     );
 }

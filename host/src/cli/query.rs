@@ -1,10 +1,13 @@
-//! `lgsp query`: a client for `POST /v1/query` that prints aligned tables for
-//! people and JSON, NDJSON or CSV for programs.
+//! `lgsp query`: a signed client for `POST /v1/query` that prints aligned
+//! tables for people and JSON, NDJSON or CSV for programs. It signs with a
+//! credentials profile (like cloud CLIs), opens a session for the schemas the
+//! query names, and states the purpose.
 
 use crate::api::{ARROW_STREAM, PURPOSE_HEADER};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::util::pretty::pretty_format_batches;
+use lgsp_auth::Credentials;
 use std::io::Write;
 
 /// How to print the result.
@@ -25,55 +28,220 @@ pub enum OutputFormat {
 pub struct QueryArgs {
     /// The SQL statement, e.g. "SELECT * FROM dan_cu.cong_dan WHERE so_dinh_danh = '...'".
     pub sql: String,
-    /// Base URL of the platform.
-    #[arg(long, env = "LGSP_SERVER", default_value = "http://127.0.0.1:8080")]
-    pub server: String,
+    /// Credentials file (`lgsp admin credentials` writes one; the demo
+    /// prints its path) [default: $LGSP_CREDENTIALS, else
+    /// ~/.config/lgsp/credentials.toml].
+    #[arg(long)]
+    pub credentials: Option<std::path::PathBuf>,
+    /// Profile in the credentials file.
+    #[arg(long, env = "LGSP_PROFILE", default_value = "default")]
+    pub profile: String,
+    /// Base URL of the platform [default: the profile's `server`].
+    #[arg(long, env = "LGSP_SERVER")]
+    pub server: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// Why you need the data (sent as x-purpose and recorded).
-    #[arg(long, default_value = "")]
-    pub purpose: String,
+    /// Why you need the data (sent as x-purpose, must match a grant's
+    /// purpose, and is recorded) [default: the profile's `purpose`].
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// Session destinations (schemas or tables) [default: the profile's
+    /// `destinations`, else the schemas the SQL names].
+    #[arg(long = "destination")]
+    pub destinations: Vec<String>,
 }
 
-/// Runs the query and prints the result to stdout.
+/// The schemas the tables of `sql` belong to: a session's default
+/// destinations. Unparsable SQL gives none; the platform reports why.
+fn schemas_in(sql: &str) -> Vec<String> {
+    use datafusion::sql::parser::DFParser;
+    use datafusion::sql::resolve::resolve_table_references;
+    let Ok(mut statements) = DFParser::parse_sql(sql) else {
+        return Vec::new();
+    };
+    let Some(statement) = statements.pop_front() else {
+        return Vec::new();
+    };
+    let Ok((tables, _ctes)) = resolve_table_references(&statement, true) else {
+        return Vec::new();
+    };
+    let mut schemas: Vec<String> = tables
+        .iter()
+        .filter_map(|t| t.schema().map(str::to_owned))
+        .filter(|s| s != crate::query::CATALOG_SCHEMA)
+        .collect();
+    schemas.sort();
+    schemas.dedup();
+    schemas
+}
+
+/// The key a profile signs with.
+fn signing_credentials(p: &super::credentials::Profile) -> anyhow::Result<Credentials> {
+    let algorithm = match p.algorithm.as_deref() {
+        None => None,
+        Some(name) => Some(lgsp_auth::Algorithm::from_name(name).with_context(|| {
+            format!("algorithm {name:?}: use LGSP-HMAC-SHA256, LGSP-HMAC-SHA1 or LGSP-RSA-SHA256")
+        })?),
+    };
+    match (&p.secret_key, &p.rsa_private_key_file) {
+        (Some(secret), None) => Ok(match algorithm {
+            Some(lgsp_auth::Algorithm::HmacSha1) => Credentials::hmac_sha1(&p.access_key, secret),
+            _ => Credentials::hmac(&p.access_key, secret),
+        }),
+        (None, Some(file)) => {
+            let pem = std::fs::read_to_string(file)
+                .with_context(|| format!("reading the RSA private key {}", file.display()))?;
+            Credentials::rsa(&p.access_key, &pem)
+                .map_err(|e| anyhow::anyhow!("the RSA private key {}: {e}", file.display()))
+        }
+        _ => anyhow::bail!("the profile needs exactly one of secret_key and rsa_private_key_file"),
+    }
+}
+
+/// A signed request to the platform.
+struct Client {
+    http: reqwest::Client,
+    server: String,
+    creds: Credentials,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> anyhow::Result<reqwest::Response> {
+        let body = serde_json::to_vec(body)?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        for (name, value) in extra {
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes())?,
+                reqwest::header::HeaderValue::from_bytes(value.as_bytes())?,
+            );
+        }
+        lgsp_auth::sign_request(
+            &self.creds,
+            "POST",
+            path,
+            &mut headers,
+            &body,
+            chrono::Utc::now(),
+            &lgsp_auth::new_nonce(),
+        )
+        .context("signing the request")?;
+        self.http
+            .post(format!("{}{path}", self.server))
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reach the platform at {}; is `lgsp serve` or `lgsp demo` running?",
+                    self.server
+                )
+            })
+    }
+}
+
+/// Turns an error answer into a message with its code and request id.
+async fn refusal(response: reqwest::Response) -> anyhow::Error {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => anyhow::anyhow!(
+            "{} [{}] (HTTP {}, request {})",
+            v["message"].as_str().unwrap_or("unknown error"),
+            v["code"].as_str().unwrap_or("?"),
+            status.as_u16(),
+            v["request_id"].as_str().unwrap_or("?")
+        ),
+        Err(_) => anyhow::anyhow!("HTTP {status}: {text}"),
+    }
+}
+
+/// Opens a session, runs the query signed, and prints the result to stdout.
 ///
 /// # Errors
-/// When the platform cannot be reached or answers with an error.
+/// When the credentials cannot be read, the platform cannot be reached, or
+/// it answers with an error.
 pub(super) async fn run(args: QueryArgs) -> anyhow::Result<()> {
+    let path = args
+        .credentials
+        .clone()
+        .unwrap_or_else(super::credentials::default_path);
+    let profile = super::credentials::load(&path, &args.profile).with_context(|| {
+        format!(
+            "reading profile {} of {} (write one with `lgsp admin credentials`, or use the file `lgsp demo` prints)",
+            args.profile,
+            path.display()
+        )
+    })?;
+    let creds = signing_credentials(&profile)?;
+    let server = args
+        .server
+        .clone()
+        .unwrap_or_else(|| profile.server.clone())
+        .trim_end_matches('/')
+        .to_owned();
+    let purpose = args
+        .purpose
+        .clone()
+        .or_else(|| profile.purpose.clone())
+        .unwrap_or_default();
+    let mut destinations = if args.destinations.is_empty() {
+        profile.destinations.clone()
+    } else {
+        args.destinations.clone()
+    };
+    if destinations.is_empty() {
+        destinations = schemas_in(&args.sql);
+    }
+    let client = Client {
+        http: reqwest::Client::new(),
+        server,
+        creds,
+    };
     let accept = match args.format {
         OutputFormat::Table => ARROW_STREAM,
         OutputFormat::Json => "application/json",
         OutputFormat::Ndjson => "application/x-ndjson",
         OutputFormat::Csv => "text/csv",
     };
-    let url = format!("{}/v1/query", args.server.trim_end_matches('/'));
-    let response = reqwest::Client::new()
-        .post(&url)
-        .header("accept", accept)
-        .header(PURPOSE_HEADER, &args.purpose)
-        .json(&serde_json::json!({ "sql": args.sql }))
-        .send()
-        .await
-        .with_context(|| {
-            format!(
-                "cannot reach the platform at {}; is `lgsp serve` or `lgsp demo` running?",
-                args.server
-            )
-        })?;
-    let status = response.status();
-    if !status.is_success() {
-        let text = response.text().await.unwrap_or_default();
-        match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(v) => bail!(
-                "{} [{}] (HTTP {}, request {})",
-                v["message"].as_str().unwrap_or("unknown error"),
-                v["code"].as_str().unwrap_or("?"),
-                status.as_u16(),
-                v["request_id"].as_str().unwrap_or("?")
-            ),
-            Err(_) => bail!("HTTP {status}: {text}"),
-        }
+    let session = client
+        .send(
+            "/v1/auth/sessions",
+            &[],
+            &serde_json::json!({ "destinations": destinations }),
+        )
+        .await?;
+    if !session.status().is_success() {
+        return Err(refusal(session).await.context("opening a session"));
+    }
+    let session: serde_json::Value = session.json().await.context("reading the session")?;
+    let token = session["session_token"]
+        .as_str()
+        .context("the platform sent no session token")?
+        .to_owned();
+    let response = client
+        .send(
+            "/v1/query",
+            &[
+                ("accept", accept),
+                (PURPOSE_HEADER, &purpose),
+                (lgsp_auth::SESSION_HEADER, &token),
+            ],
+            &serde_json::json!({ "sql": args.sql }),
+        )
+        .await?;
+    if !response.status().is_success() {
+        return Err(refusal(response).await);
     }
     match args.format {
         OutputFormat::Table => {
@@ -103,4 +271,22 @@ pub(super) async fn run(args: QueryArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schemas_in;
+
+    #[test]
+    fn finds_the_schemas_a_query_names() {
+        assert_eq!(
+            schemas_in(
+                "SELECT c.ho_ten FROM dan_cu.cong_dan c JOIN bhxh.the_bhyt t USING (so_dinh_danh) \
+                 JOIN danh_muc.dvhc_tinh p ON p.ma = c.ma_tinh \
+                 WHERE c.so_dinh_danh IN (SELECT so_dinh_danh FROM dat_dai.quyen_su_dung WHERE ma_xa = '1')"
+            ),
+            vec!["bhxh", "dan_cu", "dat_dai"]
+        );
+        assert!(schemas_in("SELEC nonsense").is_empty());
+    }
 }

@@ -47,6 +47,11 @@ pub(crate) struct ConnectorScanExec {
 }
 
 impl ConnectorScanExec {
+    /// The connector's schema name and what this scan asks of it.
+    pub(crate) fn scanned(&self) -> (&str, &ScanRequest) {
+        (&self.connector.info().name, &self.request)
+    }
+
     /// `schema` is the output: a prefix of the fetched `request.columns`.
     pub(crate) fn new(
         connector: Arc<LoadedConnector>,

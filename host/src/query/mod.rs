@@ -14,10 +14,12 @@ mod table;
 pub use error::{MissingKeyFilter, QueryError};
 pub use guard::MAX_SQL_BYTES;
 pub use lookup::TooManyKeys;
+#[cfg(test)]
+pub(crate) use table::unqualified;
 
 use crate::catalogs::CatalogService;
+use crate::policy::Policy;
 use crate::runtime::{CallContext, Registry};
-use catalog::ConnectorSchema;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
@@ -25,7 +27,8 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::GreedyMemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::registry::FunctionRegistry;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use std::sync::Arc;
@@ -112,45 +115,14 @@ impl QueryService {
         (self.settings.memory_limit_bytes >> 20) as u64
     }
 
-    /// A session whose catalog holds what this caller may see.
-    fn session(&self, ctx: Arc<CallContext>) -> Result<SessionContext, QueryError> {
-        let mut config = SessionConfig::new()
-            .with_default_catalog_and_schema(CATALOG, "public")
-            .with_create_default_catalog_and_schema(false)
-            .with_information_schema(true)
-            .with_batch_size(self.settings.batch_size)
-            .with_target_partitions(self.settings.target_partitions);
-        let optimizer = &mut config.options_mut().optimizer;
-        // Joins hand their build-side keys to connector scans as an IN list
-        // (lookup.rs); up to the platform's key limit, that list must not
-        // degrade to a hash-table filter a connector cannot read.
-        optimizer.hash_join_inlist_pushdown_max_distinct_values = self.settings.max_lookup_keys;
-        optimizer.hash_join_inlist_pushdown_max_size =
-            self.settings.max_lookup_keys.saturating_mul(1024);
-        // Only joins may feed a scan its keys: a TopK or aggregate filter is
-        // never complete before the scan ends, so a scan waiting on it would wait forever.
-        optimizer.enable_topk_dynamic_filter_pushdown = false;
-        optimizer.enable_aggregate_dynamic_filter_pushdown = false;
-        let runtime = RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(GreedyMemoryPool::new(
-                self.settings.memory_limit_bytes,
-            )))
-            // Spilling would write query data to disk; a query that does not fit
-            // in memory fails instead.
-            .with_disk_manager_builder(
-                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
-            )
-            .build_arc()
-            .map_err(|e| QueryError::Internal(e.to_string()))?;
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_runtime_env(runtime)
-            .with_default_features()
-            .build();
-        let session = SessionContext::new_with_state(state);
-        for name in AMPLIFYING_FUNCTIONS {
-            session.deregister_udf(name);
-        }
+    /// A session whose catalog holds what `policy` grants (plus the shared
+    /// catalogs, which everyone sees), each table behind its masks and row filter.
+    fn session(
+        &self,
+        ctx: Arc<CallContext>,
+        policy: &Policy,
+    ) -> Result<SessionContext, QueryError> {
+        let state = base_state(&self.settings)?;
         let catalog = MemoryCatalogProvider::new();
         let index = self.catalogs.index();
         catalog
@@ -159,40 +131,51 @@ impl QueryService {
                 Arc::new(danh_muc::CatalogSchema::new(index.clone())),
             )
             .map_err(|e| QueryError::Internal(e.to_string()))?;
+        let snapshot = self.registry.snapshot();
+        for (name, access) in &policy.schemas {
+            // Start-up refuses this name (server.rs); a schema must never
+            // shadow the catalogs, whoever built the registry or the policy.
+            if name == danh_muc::SCHEMA {
+                continue;
+            }
+            let Some(connector) = snapshot.connectors.get(name) else {
+                continue;
+            };
+            let schema = catalog::connector_schema(
+                connector,
+                access,
+                &ctx,
+                self.settings.max_lookup_keys,
+                &state,
+            );
+            catalog
+                .register_schema(name, Arc::new(schema))
+                .map_err(|e| QueryError::Internal(e.to_string()))?;
+        }
+        let session = SessionContext::new_with_state(state);
         session.register_udtf(
             danh_muc::AS_OF_FUNCTION,
             Arc::new(danh_muc::AsOf::new(index)),
         );
-        for (name, connector) in &self.registry.snapshot().connectors {
-            // Start-up refuses this name (server.rs); a schema must never
-            // shadow the catalogs, whoever built the registry.
-            if name == danh_muc::SCHEMA {
-                continue;
-            }
-            catalog
-                .register_schema(
-                    name,
-                    Arc::new(ConnectorSchema::new(
-                        connector.clone(),
-                        ctx.clone(),
-                        self.settings.max_lookup_keys,
-                    )),
-                )
-                .map_err(|e| QueryError::Internal(e.to_string()))?;
-        }
         session.register_catalog(CATALOG, Arc::new(catalog));
         Ok(session)
     }
 
-    /// Plans and starts `sql`. Planning errors (including a missing key filter)
-    /// come back here, before any connector is called.
+    /// Plans and starts `sql` over what `policy` lets this caller see.
+    /// Planning errors (including a missing key filter, or a table the policy
+    /// does not grant: "not found") come back here, before any connector is called.
     ///
     /// # Errors
     /// Any [`QueryError`].
-    pub async fn execute(&self, sql: &str, ctx: CallContext) -> Result<QueryStream, QueryError> {
+    pub async fn execute(
+        &self,
+        sql: &str,
+        ctx: CallContext,
+        policy: Arc<Policy>,
+    ) -> Result<QueryStream, QueryError> {
         let deadline = tokio::time::Instant::now() + self.settings.timeout;
         let statement = guard::parse_read_only(sql)?;
-        let session = self.session(Arc::new(ctx))?;
+        let session = self.session(Arc::new(ctx), &policy)?;
         let limit = self.memory_limit_mib();
         let df_err = |e| QueryError::from_datafusion(e, limit);
         let plan = async {
@@ -214,9 +197,13 @@ impl QueryService {
             if let Some(missing) = missing_keys(&physical) {
                 return Err(QueryError::MissingKeyFilter(missing));
             }
-            datafusion::physical_plan::execute_stream(physical, Arc::new(task)).map_err(df_err)
+            let mut scans = Vec::new();
+            table_scans(&physical, &mut scans);
+            datafusion::physical_plan::execute_stream(physical, Arc::new(task))
+                .map(|stream| (stream, scans))
+                .map_err(df_err)
         };
-        let inner = tokio::time::timeout_at(deadline, plan)
+        let (inner, scans) = tokio::time::timeout_at(deadline, plan)
             .await
             .map_err(|_| QueryError::Timeout(self.settings.timeout))??;
         let schema = inner.schema();
@@ -231,6 +218,7 @@ impl QueryService {
         .abort_handle();
         Ok(QueryStream {
             schema,
+            scans,
             inner,
             watchdog,
             deadline,
@@ -239,6 +227,47 @@ impl QueryService {
             done: false,
         })
     }
+}
+
+/// A session state with the engine's settings and limits and no catalog yet:
+/// the functions a query may call, the memory pool, no disk.
+pub(crate) fn base_state(settings: &QuerySettings) -> Result<SessionState, QueryError> {
+    let mut config = SessionConfig::new()
+        .with_default_catalog_and_schema(CATALOG, "public")
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(true)
+        .with_batch_size(settings.batch_size)
+        .with_target_partitions(settings.target_partitions);
+    let optimizer = &mut config.options_mut().optimizer;
+    // Joins hand their build-side keys to connector scans as an IN list
+    // (lookup.rs); up to the platform's key limit, that list must not
+    // degrade to a hash-table filter a connector cannot read.
+    optimizer.hash_join_inlist_pushdown_max_distinct_values = settings.max_lookup_keys;
+    optimizer.hash_join_inlist_pushdown_max_size = settings.max_lookup_keys.saturating_mul(1024);
+    // Only joins may feed a scan its keys: a TopK or aggregate filter is
+    // never complete before the scan ends, so a scan waiting on it would wait forever.
+    optimizer.enable_topk_dynamic_filter_pushdown = false;
+    optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(GreedyMemoryPool::new(settings.memory_limit_bytes)))
+        // Spilling would write query data to disk; a query that does not fit
+        // in memory fails instead.
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
+        .build_arc()
+        .map_err(|e| QueryError::Internal(e.to_string()))?;
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .build();
+    for name in AMPLIFYING_FUNCTIONS {
+        state
+            .deregister_udf(name)
+            .map_err(|e| QueryError::Internal(e.to_string()))?;
+    }
+    Ok(state)
 }
 
 /// The first connector scan in `plan` that needs keys no join supplies.
@@ -253,11 +282,54 @@ fn missing_keys(
     plan.children().into_iter().find_map(missing_keys)
 }
 
+/// A connector table a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableScan {
+    /// The connector's schema.
+    pub schema: String,
+    /// The table.
+    pub table: String,
+    /// The columns fetched, in first-seen order.
+    pub columns: Vec<String>,
+}
+
+/// Every connector table `plan` scans; a table scanned twice (a self-join)
+/// is listed once with the union of its columns.
+fn table_scans(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>, out: &mut Vec<TableScan>) {
+    if let Some(scan) = plan.downcast_ref::<exec::ConnectorScanExec>() {
+        let (schema, request) = scan.scanned();
+        let at = out
+            .iter()
+            .position(|s| s.schema == schema && s.table == request.table);
+        let entry = match at {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(TableScan {
+                    schema: schema.to_owned(),
+                    table: request.table.clone(),
+                    columns: Vec::new(),
+                });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        };
+        for column in &request.columns {
+            if !entry.columns.contains(column) {
+                entry.columns.push(column.clone());
+            }
+        }
+    }
+    for child in plan.children() {
+        table_scans(child, out);
+    }
+}
+
 /// The batches of a running query. Its deadline holds whether or not anyone
 /// pulls: a watchdog drops the underlying stream (and the connector instances
 /// it holds) when the time is up.
 pub struct QueryStream {
     schema: SchemaRef,
+    scans: Vec<TableScan>,
     inner: Arc<tokio::sync::Mutex<Option<SendableRecordBatchStream>>>,
     watchdog: tokio::task::AbortHandle,
     deadline: tokio::time::Instant,
@@ -288,6 +360,12 @@ impl QueryStream {
     /// The result's schema.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    /// The connector tables the query reads and the columns it fetches from
+    /// each (after the policy: only granted columns), for the audit log.
+    pub fn scans(&self) -> &[TableScan] {
+        &self.scans
     }
 
     /// The next batch, or `None` at the end.

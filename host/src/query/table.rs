@@ -210,7 +210,7 @@ const DEFAULT_LOOKUP_BATCH: usize = 100;
 
 /// The expression with table qualifiers removed, to evaluate against a batch
 /// of the table's own columns.
-fn unqualified(expr: Expr) -> Result<Expr> {
+pub(crate) fn unqualified(expr: Expr) -> Result<Expr> {
     expr.transform_up(|e| match e {
         Expr::Column(c) => Ok(Transformed::yes(Expr::Column(Column::new_unqualified(
             c.name,

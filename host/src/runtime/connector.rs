@@ -10,7 +10,7 @@ use super::description::{ConnectorInfo, FilterOp};
 use super::error::{ConnectorError, GuestErrorKind};
 use super::gate::{CallBudget, UpstreamGate};
 use super::ipc;
-use super::manifest::{Limits, UpstreamLimits};
+use super::manifest::{Limits, MonitorPolicy, UpstreamLimits};
 use super::outbound::{DenialKind, Forwarded, OutboundHooks, OutboundPolicy};
 use super::store::{self, DeadlineExceeded, InstanceIdentity, StoreState};
 use datafusion::arrow::array::RecordBatch;
@@ -179,6 +179,12 @@ pub(crate) struct Sandbox {
     pub(crate) max_calls_per_query: u32,
     /// What the connector's `catalogs` lookups are answered from.
     pub(crate) catalogs: CatalogHandle,
+    /// The secret that signs what this connector sends upstream.
+    pub(crate) upstream_secret: Option<Arc<str>>,
+    /// The provider agency the manifest names.
+    pub(crate) provider: Option<String>,
+    /// How the platform watches its health (`[monitor]`).
+    pub(crate) monitor: MonitorPolicy,
 }
 
 /// A live instance of a connector.
@@ -200,6 +206,7 @@ impl Sandbox {
             request_id: ctx.request_id.clone(),
             consumer: ctx.consumer.clone(),
             purpose: ctx.purpose.clone(),
+            secret: self.upstream_secret.clone(),
         };
         let budget = ctx
             .budgets
@@ -437,6 +444,16 @@ impl LoadedConnector {
     /// What the connector described.
     pub fn info(&self) -> &ConnectorInfo {
         &self.info
+    }
+
+    /// The code of the agency the manifest names as provider.
+    pub fn provider(&self) -> Option<&str> {
+        self.sandbox.provider.as_deref()
+    }
+
+    /// How the platform watches its health (the manifest's `[monitor]`).
+    pub fn monitor(&self) -> &MonitorPolicy {
+        &self.sandbox.monitor
     }
 
     /// SHA-256 of the component.

@@ -99,7 +99,10 @@ pub enum PersonalData {
     None,
     /// Basic personal data.
     Basic,
-    /// Sensitive personal data.
+    /// Basic personal data that identifies a person on its own (ID numbers):
+    /// masked unless granted in the clear.
+    Identifier,
+    /// Sensitive personal data: served only to grants that name the column.
     Sensitive,
 }
 
@@ -303,6 +306,7 @@ fn validate_table(problems: &mut Vec<String>, table: wit::Table) -> Option<Table
             personal_data: match c.personal_data {
                 wit::PersonalData::None => PersonalData::None,
                 wit::PersonalData::Basic => PersonalData::Basic,
+                wit::PersonalData::Identifier => PersonalData::Identifier,
                 wit::PersonalData::Sensitive => PersonalData::Sensitive,
             },
             catalog: c.catalog,

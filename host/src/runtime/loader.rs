@@ -86,6 +86,7 @@ impl Runtime {
                 .unwrap_or_else(|_| unreachable!())
         });
         problems.extend(source.manifest.upstream.limits.problems());
+        problems.extend(source.manifest.monitor.problems());
         if !problems.is_empty() {
             return Err(LoadError { name, problems });
         }
@@ -112,6 +113,12 @@ impl Runtime {
                     .map_or(platform, |m| m.min(platform))
             },
             catalogs: self.settings.catalogs.clone(),
+            upstream_secret: self
+                .settings
+                .upstream_signing
+                .map(|base| crate::auth::upstream_secret(&base, &name).into()),
+            provider: source.manifest.provider.clone(),
+            monitor: source.manifest.monitor.clone(),
         };
         let raw = sandbox
             .describe(&CallContext::platform(format!("load-{name}")))

@@ -28,6 +28,10 @@ use std::time::Duration;
 /// [limits]
 /// call_timeout_ms = 5000
 /// memory_mib = 64
+///
+/// [monitor]
+/// interval_secs = 60
+/// webhook = "http://10.20.0.9/lgsp-status"
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +44,10 @@ pub struct Manifest {
     pub version: Option<String>,
     /// Path of the component, relative to the manifest's directory.
     pub component: PathBuf,
+    /// Code of the agency that provides this service (it approves grants on
+    /// it); must be registered (`lgsp admin agency create`).
+    #[serde(default)]
+    pub provider: Option<String>,
     /// Where the connector may connect.
     #[serde(default)]
     pub upstream: UpstreamPolicy,
@@ -49,6 +57,60 @@ pub struct Manifest {
     /// Limits; absent values take the platform's defaults.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// How the platform watches this service's health.
+    #[serde(default)]
+    pub monitor: MonitorPolicy,
+}
+
+/// How the platform watches one service (`[monitor]` in the manifest).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorPolicy {
+    /// Seconds between level-2 health checks; absent: the platform's default.
+    pub interval_secs: Option<u64>,
+    /// Where the provider is told (signed JSON POST) that the service went
+    /// offline or came back.
+    pub webhook: Option<String>,
+}
+
+impl MonitorPolicy {
+    /// Shortest and longest check interval a manifest may ask for: often
+    /// enough to notice an outage within minutes, rarely enough not to load
+    /// the agency's system.
+    pub const INTERVAL_SECS: std::ops::RangeInclusive<u64> = 5..=86_400;
+
+    /// What is wrong with these values, for the load report.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(secs) = self.interval_secs
+            && !Self::INTERVAL_SECS.contains(&secs)
+        {
+            problems.push(format!(
+                "monitor.interval_secs must be between {} and {}, got {secs}",
+                Self::INTERVAL_SECS.start(),
+                Self::INTERVAL_SECS.end()
+            ));
+        }
+        if let Some(problem) = self.webhook.as_deref().and_then(webhook_problem) {
+            problems.push(format!("monitor.webhook {problem}"));
+        }
+        problems
+    }
+}
+
+/// Why `url` cannot receive status notifications, if it cannot. The
+/// platform's HTTP client speaks plain HTTP only (agency systems are reached
+/// over the closed government network), so `https://` is refused here rather
+/// than failing on every delivery.
+pub(crate) fn webhook_problem(url: &str) -> Option<String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" && u.host_str().is_some() => None,
+        Ok(u) if u.scheme() == "https" => Some(format!(
+            "{url:?} uses https, which the platform's HTTP client does not support; use an http:// URL"
+        )),
+        Ok(_) => Some(format!("{url:?} must be an http:// URL with a host")),
+        Err(e) => Some(format!("{url:?} is not a URL: {e}")),
+    }
 }
 
 /// Outgoing HTTP policy of one connector.
@@ -288,6 +350,26 @@ mod tests {
         assert_eq!(limits.memory_bytes, 32 << 20);
         assert_eq!(limits.call_timeout, Duration::from_secs(5));
         assert_eq!(m.config["base_url"], "http://127.0.0.1:1");
+    }
+
+    #[test]
+    fn monitor_section_is_read_and_checked() {
+        let m: Manifest = toml::from_str(
+            "name = 'x'\ncomponent = 'x.wasm'\n[monitor]\ninterval_secs = 60\nwebhook = 'http://10.0.0.1/hook'\n",
+        )
+        .expect("valid manifest");
+        assert_eq!(m.monitor.interval_secs, Some(60));
+        assert!(m.monitor.problems().is_empty());
+        let bad = MonitorPolicy {
+            interval_secs: Some(1),
+            webhook: Some("https://10.0.0.1/hook".into()),
+        };
+        let problems = bad.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("between 5 and 86400, got 1"));
+        assert!(problems[1].contains("use an http:// URL"));
+        assert!(webhook_problem("not a url").is_some());
+        assert!(webhook_problem("ftp://x/").is_some());
     }
 
     #[test]

@@ -30,10 +30,11 @@ pub use description::{
 };
 pub use engine::EngineSettings;
 pub use error::{ConnectorError, GuestErrorKind, LoadError};
-pub(crate) use manifest::toml_error;
 pub use manifest::{
-    ConnectorSource, LimitOverrides, Limits, Manifest, UpstreamLimits, UpstreamPolicy,
+    ConnectorSource, LimitOverrides, Limits, Manifest, MonitorPolicy, UpstreamLimits,
+    UpstreamPolicy,
 };
+pub(crate) use manifest::{toml_error, webhook_problem};
 pub use registry::{LoadFailure, Registry, Snapshot};
 
 use std::path::PathBuf;
@@ -56,6 +57,10 @@ pub struct RuntimeSettings {
     /// The shared catalogs connectors look codes up in (the `catalogs`
     /// import); [`NoCatalogs`] unless the platform sets it.
     pub catalogs: CatalogHandle,
+    /// The key from which each connector's upstream signing secret is
+    /// derived (`crate::auth::upstream_secret`); `None`: outgoing requests
+    /// carry who and why, unsigned.
+    pub upstream_signing: Option<[u8; 32]>,
 }
 
 /// The platform's default ceiling of upstream calls per query and connector.

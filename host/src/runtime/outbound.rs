@@ -130,6 +130,9 @@ pub(crate) struct Forwarded {
     pub(crate) request_id: String,
     pub(crate) consumer: String,
     pub(crate) purpose: String,
+    /// Signs the three with method, path and date, so the provider can
+    /// check they came from the platform unchanged (docs/authentication.md).
+    pub(crate) secret: Option<Arc<str>>,
 }
 
 /// Outgoing connections one instance may hold open at once; more wait.
@@ -248,7 +251,7 @@ impl WasiHttpHooks for OutboundHooks {
             );
         }
         if let Some(f) = &self.forwarded {
-            set_forwarded_headers(request.headers_mut(), f);
+            set_forwarded_headers(&mut request, f);
         }
         let gate = self.gate.clone();
         let policy = self.policy.clone();
@@ -291,25 +294,49 @@ impl WasiHttpHooks for OutboundHooks {
     }
 }
 
-fn set_forwarded_headers(headers: &mut http::HeaderMap, f: &Forwarded) {
-    for (name, value) in [
-        ("x-lgsp-request-id", &f.request_id),
-        ("x-lgsp-consumer", &f.consumer),
-        ("x-lgsp-purpose", &f.purpose),
+fn set_forwarded_headers<B>(request: &mut http::Request<B>, f: &Forwarded) {
+    use lgsp_auth::outbound as out;
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let method = request.method().as_str().to_owned();
+    let headers = request.headers_mut();
+    for name in [
+        out::REQUEST_ID_HEADER,
+        out::CONSUMER_HEADER,
+        out::UPSTREAM_PURPOSE_HEADER,
+        lgsp_auth::DATE_HEADER,
+        out::SIGNATURE_HEADER,
     ] {
+        // A connector must not be able to speak for the platform.
         headers.remove(name);
-        // Purposes are free text; send them percent-encoded so any UTF-8 fits.
-        let encoded: String = value
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b" -._~.:/".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        if let Ok(v) = http::HeaderValue::from_str(&encoded) {
+    }
+    let now = chrono::Utc::now();
+    let forwarded = out::Forwarded {
+        request_id: f.request_id.clone(),
+        consumer: f.consumer.clone(),
+        purpose: f.purpose.clone(),
+    };
+    let signed = f.secret.as_ref().and_then(|secret| {
+        out::sign_upstream(secret.as_bytes(), &method, &path_and_query, &forwarded, now)
+            .map_err(|e| tracing::warn!(error = %e, "cannot sign the upstream request"))
+            .ok()
+    });
+    let values = signed.unwrap_or_else(|| {
+        vec![
+            (out::REQUEST_ID_HEADER, forwarded.request_id.clone()),
+            (out::CONSUMER_HEADER, forwarded.consumer.clone()),
+            (
+                out::UPSTREAM_PURPOSE_HEADER,
+                out::encode_purpose(&forwarded.purpose),
+            ),
+            (lgsp_auth::DATE_HEADER, lgsp_auth::format_date(now)),
+        ]
+    });
+    for (name, value) in values {
+        if let Ok(v) = http::HeaderValue::from_str(&value) {
             headers.insert(name, v);
         }
     }

@@ -1,81 +1,35 @@
 //! Admin routes: create a catalog, import a version (the request body is the
 //! file), publish or delete a draft, import a crosswalk. Each takes an
-//! [`Admin`], the proof that the request carried the admin token, so none can
+//! [`Admin`], the proof that the request carried an admin session, so none can
 //! skip the check.
 
-use super::{ApiPath, ApiQuery, Upload, parse_day, parse_optional_day};
+use super::{Upload, parse_day, parse_optional_day};
 use crate::api::AppState;
-use crate::api::caller::ApiJson;
+use crate::api::admin::Admin;
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::ApiJson;
+use crate::api::extract::{ApiPath, ApiQuery};
 use crate::catalogs::{CatalogError, CrosswalkReport, ImportSpec};
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::StatusCode;
 use lgsp_catalogs::{
     CatalogDef, CrosswalkFormat, ItemFormat, Location, Problem, ProblemKind, UnitLevel, VersionInfo,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 /// Source recorded for files sent over HTTP without a `source` parameter.
 const HTTP_SOURCE: &str = "HTTP upload";
 
-/// The request carried `Authorization: Bearer <admin token>`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(expected) = state
-            .admin_token
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-        else {
-            return Err(ApiError::admin_disabled());
-        };
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer_token);
-        match given {
-            Some(token) if same_secret(token, expected) => Ok(Admin),
-            _ => Err(ApiError::admin_unauthorized()),
-        }
-    }
-}
-
-/// The token of an `Authorization: Bearer <token>` value.
-fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-/// Compares two secrets in time independent of where they differ: both are
-/// hashed first (so lengths do not show either), then every byte of the
-/// digests is compared.
-fn same_secret(given: &str, expected: &str) -> bool {
-    let a = Sha256::digest(given.as_bytes());
-    let b = Sha256::digest(expected.as_bytes());
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
-}
-
 /// Creates an empty catalog.
 #[utoipa::path(post, path = "/v1/catalogs",
     request_body = CatalogDef,
-    security(("admin_token" = [])),
+    security(("admin_session" = [])),
     responses(
         (status = 201, body = CatalogDef),
         (status = 400, description = "bad_parameter (malformed code, empty name), invalid_request", body = ErrorBody),
         (status = 401, description = "admin_unauthorized", body = ErrorBody),
-        (status = 403, description = "admin_disabled", body = ErrorBody),
         (status = 404, description = "unknown_catalog (the parent catalog)", body = ErrorBody),
         (status = 409, description = "catalog_conflict (the code exists)", body = ErrorBody),
     ),
@@ -136,12 +90,11 @@ fn utf8(body: &[u8]) -> Result<&str, ApiError> {
     params(("catalog" = String, Path, description = "Catalog code"), ImportParams),
     request_body(content = String, description = "The file: CSV, JSON or a GSO layout, at most 32 MiB",
         content_type = "application/octet-stream"),
-    security(("admin_token" = [])),
+    security(("admin_session" = [])),
     responses(
         (status = 201, body = VersionInfo),
         (status = 400, description = "bad_parameter", body = ErrorBody),
         (status = 401, description = "admin_unauthorized", body = ErrorBody),
-        (status = 403, description = "admin_disabled", body = ErrorBody),
         (status = 404, description = "unknown_catalog", body = ErrorBody),
         (status = 409, description = "catalog_conflict (the label exists)", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
@@ -178,11 +131,10 @@ pub(crate) async fn import_version(
         ("catalog" = String, Path, description = "Catalog code"),
         ("version" = String, Path, description = "Label of the draft"),
     ),
-    security(("admin_token" = [])),
+    security(("admin_session" = [])),
     responses(
         (status = 200, body = VersionInfo),
         (status = 401, description = "admin_unauthorized", body = ErrorBody),
-        (status = 403, description = "admin_disabled", body = ErrorBody),
         (status = 404, description = "unknown_catalog, unknown_version", body = ErrorBody),
         (status = 409, description = "catalog_conflict (already published)", body = ErrorBody),
         (status = 422, description = "invalid_import (its validity overlaps a published version)", body = ErrorBody),
@@ -202,11 +154,10 @@ pub(crate) async fn publish(
         ("catalog" = String, Path, description = "Catalog code"),
         ("version" = String, Path, description = "Label of the draft"),
     ),
-    security(("admin_token" = [])),
+    security(("admin_session" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "admin_unauthorized", body = ErrorBody),
-        (status = 403, description = "admin_disabled", body = ErrorBody),
         (status = 404, description = "unknown_catalog, unknown_version", body = ErrorBody),
         (status = 409, description = "catalog_conflict (published)", body = ErrorBody),
     ),
@@ -248,12 +199,11 @@ pub(crate) struct CrosswalkParams {
     params(("catalog" = String, Path, description = "Catalog code"), CrosswalkParams),
     request_body(content = String, description = "The file, at most 32 MiB",
         content_type = "application/octet-stream"),
-    security(("admin_token" = [])),
+    security(("admin_session" = [])),
     responses(
         (status = 200, body = CrosswalkReport),
         (status = 400, description = "bad_parameter (also when `to` does not start after `from`)", body = ErrorBody),
         (status = 401, description = "admin_unauthorized", body = ErrorBody),
-        (status = 403, description = "admin_disabled", body = ErrorBody),
         (status = 404, description = "unknown_catalog, unknown_version", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 422, description = "invalid_import, with `problems`", body = ErrorBody),
@@ -279,18 +229,6 @@ pub(crate) async fn import_crosswalk(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_tokens_are_read_and_compared_exactly() {
-        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
-        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
-        assert_eq!(bearer_token("Basic abc"), None);
-        assert_eq!(bearer_token("abc"), None);
-        assert!(same_secret("s3cret", "s3cret"));
-        assert!(!same_secret("s3cret", "s3cres"));
-        assert!(!same_secret("s3cre", "s3cret"));
-        assert!(!same_secret("", "s3cret"));
-    }
 
     #[test]
     fn non_utf8_files_are_rejected_with_the_line() {

@@ -3,9 +3,9 @@
 //! database, not the index, because drafts are not in the index.
 
 use super::read::ChangesResponse;
-use super::{ApiPath, ApiQuery};
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{ApiPath, ApiQuery};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};

@@ -21,14 +21,12 @@ pub(crate) use read::{MAX_LIMIT, items_page, successors_of};
 use super::AppState;
 use super::error::ApiError;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chrono::NaiveDate;
-use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 /// Largest file an import accepts: the GSO commune list is 0.25 MB and the
@@ -70,36 +68,6 @@ pub(crate) fn routes() -> Router<AppState> {
                 .post(admin::import_crosswalk)
                 .layer(upload),
         )
-}
-
-/// `Query<T>` whose rejections are `400 bad_parameter` in the envelope.
-#[derive(Debug)]
-pub(crate) struct ApiQuery<T>(pub(crate) T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(v)| Self(v))
-            .map_err(|e| ApiError::bad_parameter(e.body_text()))
-    }
-}
-
-/// `Path<T>` whose rejections are `400 bad_parameter` in the envelope.
-#[derive(Debug)]
-pub(crate) struct ApiPath<T>(pub(crate) T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(v)| Self(v))
-            .map_err(|e| ApiError::bad_parameter(e.body_text()))
-    }
 }
 
 /// A request body taken as a file, at most [`MAX_UPLOAD_BYTES`].

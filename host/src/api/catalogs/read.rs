@@ -2,11 +2,10 @@
 //! (with search), one item, old code → today's codes, and the change feed.
 //! Answers come from the in-memory index of published versions.
 
-use super::{
-    ApiPath, ApiQuery, etag, not_modified, parse_day, parse_optional_day, tagged, version_key,
-};
+use super::{etag, not_modified, parse_day, parse_optional_day, tagged, version_key};
 use crate::api::AppState;
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{ApiPath, ApiQuery};
 use crate::catalogs::{CatalogError, Changes, Index, VersionIdx, diff_items, today};
 use crate::runtime::Successor;
 use axum::Json;

@@ -2,7 +2,6 @@
 //! database holding the shipped catalogs.
 
 use crate::api::{AppState, REQUEST_ID_HEADER, router};
-use crate::catalogs::CatalogService;
 use crate::query::{QueryService, QuerySettings};
 use crate::runtime::Registry;
 use reqwest::{Method, StatusCode, header};
@@ -10,28 +9,46 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-const TOKEN: &str = "test-admin-token";
-
 /// A platform serving the API over a temporary database.
 struct Api {
     base: String,
     client: reqwest::Client,
     db: PathBuf,
     server: tokio::task::JoinHandle<()>,
+    /// An admin session token.
+    token: String,
 }
 
 impl Drop for Api {
     fn drop(&mut self) {
         self.server.abort();
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", ".key"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
         }
     }
 }
 
-async fn api(admin_token: Option<&str>) -> Api {
+async fn api() -> Api {
     let db = std::env::temp_dir().join(format!("lgsp-api-catalogs-{}.db", uuid::Uuid::now_v7()));
-    let catalogs = CatalogService::open(&db).await.expect("open the database");
+    let config = crate::Config {
+        database: Some(db.clone()),
+        master_key_file: Some(PathBuf::from(format!("{}.key", db.display()))),
+        ..crate::Config::default()
+    };
+    let platform = crate::server::open_platform(&config)
+        .await
+        .expect("open the database");
+    let catalogs = platform.catalogs;
+    let auth = platform.auth;
+    auth.access()
+        .create_admin("admin", "Thu-nghiem-1!")
+        .await
+        .expect("admin");
+    let token = auth
+        .login_admin("admin", "Thu-nghiem-1!", chrono::Utc::now())
+        .await
+        .expect("login")
+        .token;
     let registry = Arc::new(Registry::new());
     let query = Arc::new(QueryService::new(
         registry.clone(),
@@ -42,7 +59,10 @@ async fn api(admin_token: Option<&str>) -> Api {
         query,
         registry,
         catalogs,
-        admin_token: admin_token.map(Arc::from),
+        auth,
+        audit: platform.audit,
+        metrics: Default::default(),
+        monitor: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -56,6 +76,7 @@ async fn api(admin_token: Option<&str>) -> Api {
         client: reqwest::Client::new(),
         db,
         server,
+        token,
     }
 }
 
@@ -123,7 +144,7 @@ impl Api {
     }
 
     async fn admin(&self, method: Method, path: &str, body: impl Into<Vec<u8>>) -> Answer {
-        let auth = format!("Bearer {TOKEN}");
+        let auth = format!("Bearer {}", self.token);
         self.send(method, path, &[("authorization", &auth)], Some(body.into()))
             .await
     }
@@ -139,7 +160,7 @@ impl Api {
                 Method::POST,
                 "/v1/catalogs",
                 &[
-                    ("authorization", &format!("Bearer {TOKEN}")),
+                    ("authorization", &format!("Bearer {}", self.token)),
                     ("content-type", "application/json"),
                 ],
                 Some(def.to_string().into_bytes()),
@@ -161,7 +182,7 @@ fn codes(items: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn the_list_shows_the_shipped_catalogs_with_their_versions() {
-    let api = api(None).await;
+    let api = api().await;
     let a = api.get("/v1/catalogs").await;
     assert_eq!(a.status, StatusCode::OK);
     let body = a.json();
@@ -204,7 +225,7 @@ async fn the_list_shows_the_shipped_catalogs_with_their_versions() {
 
 #[tokio::test]
 async fn items_are_those_of_the_version_valid_on_the_date() {
-    let api = api(None).await;
+    let api = api().await;
     let old = api
         .get("/v1/catalogs/dvhc_tinh/items?as_of=2024-06-01")
         .await
@@ -248,7 +269,7 @@ async fn items_are_those_of_the_version_valid_on_the_date() {
 
 #[tokio::test]
 async fn etags_let_clients_revalidate() {
-    let api = api(None).await;
+    let api = api().await;
     let path = "/v1/catalogs/dvhc_tinh/items?as_of=2024-06-01&q=ha";
     let first = api.get(path).await;
     assert_eq!(first.status, StatusCode::OK);
@@ -302,7 +323,7 @@ async fn etags_let_clients_revalidate() {
 
 #[tokio::test]
 async fn malformed_parameters_are_bad_parameter_and_unknown_things_404() {
-    let api = api(None).await;
+    let api = api().await;
     let body = api
         .get("/v1/catalogs/dvhc_tinh/items?as_of=01/06/2024")
         .await
@@ -347,7 +368,7 @@ async fn malformed_parameters_are_bad_parameter_and_unknown_things_404() {
 
 #[tokio::test]
 async fn old_codes_lead_to_todays_codes() {
-    let api = api(None).await;
+    let api = api().await;
     let a = api
         .get("/v1/catalogs/dvhc_tinh/successors/02?as_of=2024-06-01")
         .await;
@@ -383,31 +404,20 @@ async fn old_codes_lead_to_todays_codes() {
 }
 
 #[tokio::test]
-async fn admin_routes_need_the_configured_token() {
-    let closed = api(None).await;
-    let body = closed
-        .admin(
-            Method::POST,
-            "/v1/catalogs/dvhc_tinh/versions/2025-07-01/publish",
-            "",
-        )
-        .await
-        .error(403, "admin_disabled");
-    assert!(
-        body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("--admin-token"))
-    );
-    let open = api(Some(TOKEN)).await;
+async fn admin_routes_need_an_admin_session() {
+    let open = api().await;
     let path = "/v1/catalogs/gioi_tinh/versions/1";
     let none = open.send(Method::DELETE, path, &[], None).await;
     none.error(401, "admin_unauthorized");
     assert_eq!(none.header("www-authenticate"), "Bearer");
+    let forged = format!("Bearer {}x", open.token);
+    let bare = open.token.clone();
     for wrong in [
-        "Bearer test-admin-tokem",
+        "Bearer lgsp1.e30.AAAA",
         "Bearer ",
         "Basic dGVzdA==",
-        TOKEN,
+        &forged,
+        &bare,
     ] {
         open.send(Method::DELETE, path, &[("authorization", wrong)], None)
             .await
@@ -422,7 +432,7 @@ async fn admin_routes_need_the_configured_token() {
 
 #[tokio::test]
 async fn a_rejected_import_lists_every_problem_and_writes_nothing() {
-    let api = api(Some(TOKEN)).await;
+    let api = api().await;
     let csv = "ma,ten\n01,Thành phố Hà Nội\n01,Hà Nội again\n1X,Bad code\n";
     let a = api
         .admin(
@@ -462,7 +472,7 @@ async fn a_rejected_import_lists_every_problem_and_writes_nothing() {
 
 #[tokio::test]
 async fn drafts_are_invisible_until_published_and_the_feed_shows_changes() {
-    let api = api(Some(TOKEN)).await;
+    let api = api().await;
     api.create_test_list().await;
     let base = "/v1/catalogs/test_list";
     let v1 = "ma,ten,nhom\nA,Alpha,x\nB,Beta,y\n";
@@ -575,7 +585,7 @@ async fn drafts_are_invisible_until_published_and_the_feed_shows_changes() {
 
 #[tokio::test]
 async fn exports_read_back_to_the_same_version() {
-    let api = api(Some(TOKEN)).await;
+    let api = api().await;
     api.create_test_list().await;
     let base = "/v1/catalogs/test_list";
     let v1 = "ma,ten,nhom\nA,\"Alpha, the first\",x\nB,\"Beta \"\"quoted\"\"\",\n";
@@ -638,7 +648,7 @@ async fn exports_read_back_to_the_same_version() {
         Method::POST,
         "/v1/catalogs",
         &[
-            ("authorization", &format!("Bearer {TOKEN}")),
+            ("authorization", &format!("Bearer {}", api.token)),
             ("content-type", "application/json"),
         ],
         Some(
@@ -653,7 +663,7 @@ async fn exports_read_back_to_the_same_version() {
 
 #[tokio::test]
 async fn imports_take_files_far_larger_than_json_bodies_but_not_without_limit() {
-    let api = api(Some(TOKEN)).await;
+    let api = api().await;
     api.create_test_list().await;
     // About 1 MiB: four times the limit of JSON bodies elsewhere.
     let mut csv = String::from("ma,ten\n");
@@ -701,7 +711,7 @@ fn the_openapi_document_describes_every_catalog_route() {
     }
     let json = doc.to_json().expect("serializable");
     assert!(
-        json.contains("\"admin_token\""),
+        json.contains("\"admin_session\""),
         "the admin security scheme is declared"
     );
     assert!(
@@ -712,7 +722,7 @@ fn the_openapi_document_describes_every_catalog_route() {
 
 #[tokio::test]
 async fn unknown_header_values_do_not_break_etag_matching() {
-    let api = api(None).await;
+    let api = api().await;
     let a = api
         .send(
             Method::GET,

@@ -8,15 +8,9 @@ use std::path::{Path, PathBuf};
 /// Arguments of `lgsp catalog`.
 #[derive(Debug, clap::Args)]
 pub struct CatalogArgs {
-    /// Configuration file (TOML); its `data_dir` and `database` are used.
-    #[arg(long, short, env = "LGSP_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
-    /// The platform database (SQLite file) [default: <data_dir>/lgsp.db].
-    #[arg(long, env = "LGSP_DATABASE", global = true)]
-    pub database: Option<PathBuf>,
-    /// Directory for the platform's own data [default: .lgsp-data].
-    #[arg(long, env = "LGSP_DATA_DIR", global = true)]
-    pub data_dir: Option<PathBuf>,
+    /// Where the platform database is.
+    #[command(flatten)]
+    pub place: super::super::DatabaseArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: CatalogCommand,

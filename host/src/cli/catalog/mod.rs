@@ -88,15 +88,7 @@ fn explain(e: CatalogError) -> anyhow::Error {
 /// When the database cannot be opened, or the operation fails (a rejected
 /// import prints every problem first).
 pub(super) async fn run(args: CatalogArgs) -> anyhow::Result<()> {
-    let file = match &args.config {
-        Some(path) => Config::from_file(path)?,
-        None => Config::default(),
-    };
-    let config = file.overlay(Config {
-        database: args.database,
-        data_dir: args.data_dir,
-        ..Config::default()
-    });
+    let config = args.place.config(Config::default())?;
     let path = config.database();
     let service = CatalogService::open(&path)
         .await

@@ -35,9 +35,12 @@ fn non_utf8_files_are_refused_with_their_line() {
 
 fn args(database: &Path, command: CatalogCommand) -> CatalogArgs {
     CatalogArgs {
-        config: None,
-        database: Some(database.to_owned()),
-        data_dir: None,
+        place: crate::cli::DatabaseArgs {
+            config: None,
+            database: Some(database.to_owned()),
+            data_dir: None,
+            master_key_file: None,
+        },
         command,
     }
 }
