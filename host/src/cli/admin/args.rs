@@ -319,7 +319,12 @@ pub struct CredentialsArgs {
     #[arg(long)]
     pub access_key: String,
     /// The HMAC secret key (LGSP_SECRET_KEY keeps it out of the shell history).
-    #[arg(long, env = "LGSP_SECRET_KEY", hide_env_values = true, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        env = "LGSP_SECRET_KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub secret_key: Option<String>,
     /// Sign with the RSA private key in this PKCS#8 PEM file instead.
     #[arg(long, value_name = "FILE")]
