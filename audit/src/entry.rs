@@ -247,6 +247,19 @@ pub struct Entry {
     pub draft: Draft,
 }
 
+/// An entry as it is stored and hashed: the same JSON as [`Entry`]'s, without
+/// copying the draft.
+pub(crate) fn entry_body(seq: u64, draft: &Draft) -> Result<String, crate::AuditError> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        seq: u64,
+        #[serde(flatten)]
+        draft: &'a Draft,
+    }
+    serde_json::to_string(&Body { seq, draft })
+        .map_err(|e| crate::AuditError::Encode(e.to_string()))
+}
+
 /// One row as stored, for verification and export.
 #[derive(Debug, Clone)]
 pub struct StoredEntry {

@@ -29,6 +29,12 @@ pub enum AuditError {
     /// A read or write failed.
     #[error("audit database: {0}")]
     Database(std::sync::Arc<sqlx::Error>),
+    /// The writer's connection failed.
+    #[error("audit database (writer): {0}")]
+    Write(std::sync::Arc<rusqlite::Error>),
+    /// The writer thread could not start.
+    #[error("{0}")]
+    Writer(String),
     /// An entry could not be encoded.
     #[error("cannot encode an audit entry: {0}")]
     Encode(String),
@@ -46,5 +52,11 @@ pub enum AuditError {
 impl From<sqlx::Error> for AuditError {
     fn from(e: sqlx::Error) -> Self {
         Self::Database(std::sync::Arc::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for AuditError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Write(std::sync::Arc::new(e))
     }
 }

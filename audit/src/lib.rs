@@ -5,7 +5,7 @@
 //!
 //! - [`AuditLog`]: appends with group commit; a caller's entry is on disk
 //!   when [`AuditLog::record`] returns.
-//! - [`seal`], [`prune`]: signed checkpoints and retention.
+//! - [`seal`], [`AuditLog::prune`]: signed checkpoints and retention.
 //! - [`verify`]: recomputes the chain and reports the first tampered entry.
 //! - [`entries`], [`export`]: reading by period and agency, JSONL and CSV.
 //! - [`report`]: usage, reconciliation (đối soát) and connection history.
@@ -21,7 +21,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = std::env::temp_dir().join(format!("lgsp-audit-doc-{}", std::process::id()));
 //! let pool = lgsp_audit::open(&dir.join("audit.db")).await?;
-//! let log = AuditLog::start(pool.clone());
+//! let log = AuditLog::start(pool.clone())?;
 //! let seq = log.record(Draft::new(chrono::Utc::now(), Kind::Admin, "POST /v1/admin/login")).await?;
 //! let key = PlatformKey::from_seed(&[1; 32]);
 //! lgsp_audit::seal(&pool, &key, chrono::Utc::now()).await?;
@@ -47,8 +47,8 @@ pub use entry::{
     TableRead, chain_hash, time_text, unix_us,
 };
 pub use error::AuditError;
-pub use log::{AuditLog, LogStats, append};
+pub use log::{AuditLog, LogStats, RETENTION_ACTION};
 pub use query::{CSV_HEADER, EntryFilter, EntryView, ExportFormat, csv_safe, entries, export};
-pub use seal::{Checkpoint, PlatformKey, PublicKey, checkpoints, prune, seal};
+pub use seal::{Checkpoint, PlatformKey, PublicKey, checkpoints, seal};
 pub use store::{Head, head, migrate, open, rows_after};
 pub use verify::{Problem, ProblemKind, VerifyReport, verify};

@@ -5,7 +5,7 @@
 
 use crate::entry::unix_us;
 use crate::error::AuditError;
-use crate::store::{self, to_i64};
+use crate::store;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
@@ -188,51 +188,6 @@ where
             })
         })
         .collect()
-}
-
-/// The newest checkpoint sealed at or before `before`.
-///
-/// # Errors
-/// When the database cannot be read.
-pub(crate) async fn last_sealed_before(
-    pool: &SqlitePool,
-    before: DateTime<Utc>,
-) -> Result<Option<u64>, AuditError> {
-    let seq: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints WHERE at_us <= ?")
-            .bind(unix_us(before))
-            .fetch_one(pool)
-            .await?;
-    Ok(seq.map(store::to_u64))
-}
-
-/// Removes the entries sealed by the last checkpoint made at or before
-/// `before` (the checkpoint is kept, so what remains verifies from it).
-/// Entries after that checkpoint stay even when older than `before`: removing
-/// them would leave the next entry with nothing signed to follow.
-///
-/// Returns the number of entries removed.
-///
-/// # Errors
-/// When the database cannot be written.
-pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, AuditError> {
-    let Some(upto) = last_sealed_before(pool, before).await? else {
-        return Ok(0);
-    };
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    // Everything up to the checkpoint was committed before it was sealed, so
-    // before `before`: removing by number keeps the chain a contiguous suffix.
-    let removed = sqlx::query("DELETE FROM audit_entries WHERE seq <= ?")
-        .bind(to_i64(upto))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    sqlx::query("DELETE FROM audit_parties WHERE seq <= ?")
-        .bind(to_i64(upto))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(removed)
 }
 
 #[cfg(test)]

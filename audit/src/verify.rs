@@ -6,10 +6,12 @@
 //! since SHA-256 is public) is caught by the next signed checkpoint and
 //! located to the entries between two checkpoints.
 
+use crate::entry::Kind;
 use crate::entry::{GENESIS_HASH, StoredEntry, chain_hash, time_text, unix_us};
 use crate::error::AuditError;
+use crate::log::RETENTION_ACTION;
 use crate::seal::{Checkpoint, PublicKey, checkpoints};
-use crate::store::{head, rows_after};
+use crate::store::{head, rows_after, to_i64, to_u64};
 use serde::Serialize;
 use sqlx::SqlitePool;
 use std::collections::BTreeMap;
@@ -106,7 +108,11 @@ pub async fn verify(pool: &SqlitePool, key: &PublicKey) -> Result<VerifyReport, 
         )
     });
     let by_seq: BTreeMap<u64, &Checkpoint> = seals.iter().map(|c| (c.seq, c)).collect();
-    let walk = walk(&mut tx, &head, &by_seq, &mut report).await?;
+    let mut retention = None;
+    let walk = match walk(&mut tx, &head, &by_seq, &mut report, &mut retention).await? {
+        Some(p) => Some(p),
+        None => unrecorded_removal(&report, retention),
+    };
     tx.rollback().await?;
     report.problem = match (walk, bad_seal) {
         (Some(a), Some(b)) => Some(if b.seq < a.seq { b } else { a }),
@@ -115,30 +121,46 @@ pub async fn verify(pool: &SqlitePool, key: &PublicKey) -> Result<VerifyReport, 
     Ok(report)
 }
 
+/// Entries missing before the first one kept are retention's only when the
+/// last retention entry says it removed exactly those: checkpoints alone
+/// cannot tell retention from someone deleting the oldest entries up to one.
+fn unrecorded_removal(report: &VerifyReport, retention: Option<u64>) -> Option<Problem> {
+    let first = report.first_seq?;
+    if first <= 1 || retention == Some(first - 1) {
+        return None;
+    }
+    Some(problem(
+        ProblemKind::Removed,
+        1,
+        format!(
+            "entries #1..#{} were removed, but no retention entry records removing them",
+            first - 1
+        ),
+    ))
+}
+
 async fn walk(
     conn: &mut sqlx::SqliteConnection,
     head: &crate::store::Head,
     seals: &BTreeMap<u64, &Checkpoint>,
     report: &mut VerifyReport,
+    retention: &mut Option<u64>,
 ) -> Result<Option<Problem>, AuditError> {
     let mut page = rows_after(&mut *conn, 0, PAGE).await?;
     let Some(first) = page.first() else {
         if head.seq == 0 {
             return Ok(None);
         }
-        // Retention may have removed everything, but only up to a checkpoint
-        // of the head itself.
-        return Ok(match seals.get(&head.seq) {
-            Some(c) if c.hash == head.hash => None,
-            _ => Some(problem(
-                ProblemKind::Removed,
-                seals.keys().next_back().map_or(1, |s| s + 1),
-                format!(
-                    "the log is empty but its head says #{} entries were written",
-                    head.seq
-                ),
-            )),
-        });
+        // Retention never empties the log: it appends the entry recording
+        // the removal in the same transaction.
+        return Ok(Some(problem(
+            ProblemKind::Removed,
+            1,
+            format!(
+                "the log is empty but its head says #{} entries were written",
+                head.seq
+            ),
+        )));
     };
     report.first_seq = Some(first.seq);
     // Where the chain starts: the beginning, or a checkpoint retention kept.
@@ -164,9 +186,17 @@ async fn walk(
     let mut expected = first.seq;
     let mut last_seal = seals.range(..first.seq).next_back().map_or(0, |(s, _)| *s);
     loop {
+        let mut parties = page_parties(&mut *conn, &page).await?;
         for row in &page {
-            if let Some(p) = check_row(row, head, expected, &last_hash, before_last.as_deref()) {
+            let entry = match check_row(row, head, expected, &last_hash, before_last.as_deref()) {
+                Ok(entry) => entry,
+                Err(p) => return Ok(Some(p)),
+            };
+            if let Some(p) = check_parties(&entry, parties.remove(&row.seq).unwrap_or_default()) {
                 return Ok(Some(p));
+            }
+            if entry.draft.kind == Kind::Audit && entry.draft.action == RETENTION_ACTION {
+                *retention = entry.draft.detail.get("upto").and_then(|u| u.parse().ok());
             }
             if let Some(c) = seals.get(&row.seq) {
                 if c.hash != row.hash {
@@ -230,46 +260,106 @@ async fn walk(
     Ok(None)
 }
 
+/// The agency index rows of the entries in `page`: (agency, role) by entry.
+async fn page_parties(
+    conn: &mut sqlx::SqliteConnection,
+    page: &[StoredEntry],
+) -> Result<BTreeMap<u64, Vec<(String, String)>>, AuditError> {
+    let mut by_seq: BTreeMap<u64, Vec<(String, String)>> = BTreeMap::new();
+    let (Some(lo), Some(hi)) = (page.first(), page.last()) else {
+        return Ok(by_seq);
+    };
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT seq, agency, role FROM audit_parties WHERE seq BETWEEN ? AND ? ORDER BY seq, agency, role",
+    )
+    .bind(to_i64(lo.seq))
+    .bind(to_i64(hi.seq))
+    .fetch_all(conn)
+    .await?;
+    for (seq, agency, role) in rows {
+        by_seq.entry(to_u64(seq)).or_default().push((agency, role));
+    }
+    Ok(by_seq)
+}
+
+/// Whether the agency index lists exactly the agencies the entry concerns: a
+/// row removed there hides the entry from that agency's view; a row added
+/// shows it to an agency it does not concern.
+fn check_parties(entry: &crate::Entry, stored: Vec<(String, String)>) -> Option<Problem> {
+    let expected: Vec<(String, String)> = entry
+        .draft
+        .parties()
+        .into_iter()
+        .map(|(agency, role)| (agency.to_owned(), role.as_str().to_owned()))
+        .collect();
+    // Both sorted by (agency, role): `parties()` sorts, the query orders.
+    if expected == stored {
+        return None;
+    }
+    let seq = entry.seq;
+    Some(problem(
+        ProblemKind::Changed,
+        seq,
+        format!(
+            "the agency index of entry #{seq} was changed: it lists {} but the entry concerns {}",
+            list(&stored),
+            list(&expected)
+        ),
+    ))
+}
+
+fn list(parties: &[(String, String)]) -> String {
+    if parties.is_empty() {
+        return "no agency".into();
+    }
+    parties
+        .iter()
+        .map(|(agency, role)| format!("{agency} ({role})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The problem with one row, given the hash of the row before it (and the one
-/// before that, to tell an insertion from a change).
+/// before that, to tell an insertion from a change); its entry when there is
+/// none.
 fn check_row(
     row: &StoredEntry,
     head: &crate::store::Head,
     expected: u64,
     last_hash: &str,
     before_last: Option<&str>,
-) -> Option<Problem> {
+) -> Result<crate::Entry, Problem> {
     let seq = row.seq;
     if seq > head.seq {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Inserted,
             seq,
             format!("entry #{seq} was inserted: the log's head is #{}", head.seq),
         ));
     }
     if seq != expected {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Removed,
             expected,
             format!("entries #{expected}..#{} were removed", seq - 1),
         ));
     }
     let Ok(entry) = row.entry() else {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Changed,
             seq,
             format!("entry #{seq} was changed: its body is no longer an audit entry"),
         ));
     };
     if chain_hash(&row.prev_hash, &row.body) != row.hash {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Changed,
             seq,
             format!("entry #{seq} was changed: its content does not match its hash"),
         ));
     }
     if !index_matches(&entry, row.at_us, &row.kind, row.actor_agency.as_deref()) {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Changed,
             seq,
             format!(
@@ -279,7 +369,7 @@ fn check_row(
     }
     let unlinked = row.prev_hash != last_hash;
     if unlinked && before_last == Some(row.prev_hash.as_str()) {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Inserted,
             seq - 1,
             format!(
@@ -290,7 +380,7 @@ fn check_row(
         ));
     }
     if entry.seq != seq {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Reordered,
             seq,
             format!(
@@ -300,7 +390,7 @@ fn check_row(
         ));
     }
     if unlinked {
-        return Some(problem(
+        return Err(problem(
             ProblemKind::Changed,
             seq.saturating_sub(1),
             format!(
@@ -309,7 +399,7 @@ fn check_row(
             ),
         ));
     }
-    None
+    Ok(entry)
 }
 
 /// Whether a row's index columns agree with its body (they are copies, used

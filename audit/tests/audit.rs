@@ -77,7 +77,7 @@ fn data(
 
 async fn filled(name: &str, n: usize) -> (SqlitePool, PathBuf, AuditLog) {
     let (pool, dir) = fresh(name).await;
-    let log = AuditLog::start(pool.clone());
+    let log = AuditLog::start(pool.clone()).expect("writer");
     for i in 0..n {
         log.record(data(
             t0() + Duration::seconds(i as i64),
@@ -110,7 +110,7 @@ async fn exec(pool: &SqlitePool, sql: &str) {
 #[tokio::test]
 async fn concurrent_callers_share_transactions_and_get_one_chain() {
     let (pool, dir) = fresh("group").await;
-    let log = AuditLog::start(pool.clone());
+    let log = AuditLog::start(pool.clone()).expect("writer");
     let mut tasks = Vec::new();
     for i in 0..500 {
         let log = log.clone();
@@ -147,11 +147,15 @@ async fn concurrent_callers_share_transactions_and_get_one_chain() {
 #[tokio::test]
 async fn a_second_writer_on_the_same_file_extends_the_same_chain() {
     let (pool, dir, log) = filled("two-writers", 3).await;
+    // As `lgsp admin` does from another process: its own pool and writer.
     let other = lgsp_audit::open(&dir.join("audit.db"))
         .await
         .expect("opens");
-    let d = Draft::new(t0(), Kind::Cli, "admin key revoke");
-    let seq = lgsp_audit::append(&other, &[&d]).await.expect("appends");
+    let other = AuditLog::start(other).expect("second writer");
+    let seq = other
+        .record(Draft::new(t0(), Kind::Cli, "admin key revoke"))
+        .await
+        .expect("appends");
     assert_eq!(seq, 4);
     let next = log
         .record(Draft::new(t0(), Kind::Admin, "POST /v1/admin/login"))
@@ -367,16 +371,31 @@ async fn retention_keeps_what_remains_verifiable() {
         .expect("recorded");
     }
     // Sealed after the cut-off: nothing is removed yet.
-    assert_eq!(lgsp_audit::prune(&pool, t0()).await.expect("prunes"), 0);
-    let removed = lgsp_audit::prune(&pool, t0() + Duration::days(30))
-        .await
-        .expect("prunes");
+    assert_eq!(log.prune(t0()).await.expect("prunes"), 0);
+    let removed = log.prune(t0() + Duration::days(30)).await.expect("prunes");
     assert_eq!(removed, 5);
+    // Again: nothing more to remove, and no second retention entry.
+    assert_eq!(
+        log.prune(t0() + Duration::days(30)).await.expect("prunes"),
+        0
+    );
     let report = lgsp_audit::verify(&pool, &key().public_key())
         .await
         .expect("verifies");
     assert!(report.ok(), "{:?}", report.problem);
-    assert_eq!((report.first_seq, report.entries), (Some(6), 3));
+    // The three later entries and the one recording the removal.
+    assert_eq!((report.first_seq, report.entries), (Some(6), 4));
+    let (body,): (String,) = sqlx::query_as("SELECT body FROM audit_entries WHERE seq = 9")
+        .fetch_one(&pool)
+        .await
+        .expect("retention entry");
+    let entry: lgsp_audit::Entry = serde_json::from_str(&body).expect("entry");
+    assert_eq!(entry.draft.action, lgsp_audit::RETENTION_ACTION);
+    assert_eq!(entry.draft.rows, Some(5));
+    assert_eq!(
+        entry.draft.detail.get("upto").map(String::as_str),
+        Some("5")
+    );
     // Removing more than retention did, by hand, is still found.
     exec(&pool, "DELETE FROM audit_entries WHERE seq = 6").await;
     let p = first_problem(&pool).await.expect("found");
@@ -387,7 +406,7 @@ async fn retention_keeps_what_remains_verifiable() {
 #[tokio::test]
 async fn each_agency_sees_the_entries_that_concern_it() {
     let (pool, dir) = fresh("views").await;
-    let log = AuditLog::start(pool.clone());
+    let log = AuditLog::start(pool.clone()).expect("writer");
     log.record(data(t0(), "a", &[("dan_cu", DAN_CU)], 200, "ok", 1))
         .await
         .expect("a");
@@ -481,7 +500,7 @@ async fn exports_hold_every_entry_in_both_formats() {
 #[tokio::test]
 async fn usage_and_reconciliation_match_a_known_workload() {
     let (pool, dir) = fresh("reports").await;
-    let log = AuditLog::start(pool.clone());
+    let log = AuditLog::start(pool.clone()).expect("writer");
     // Day 1 (Vietnam): 3 dan_cu reads (one refused), 1 joint dan_cu+bhxh read.
     let day1 = t0();
     log.record(data(day1, "r1", &[("dan_cu", DAN_CU)], 200, "ok", 2))
@@ -584,5 +603,60 @@ async fn usage_and_reconciliation_match_a_known_workload() {
     .expect("rec");
     assert_eq!(only.len(), 2);
     assert!(only.iter().all(|r| r.provider == BHXH));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn removing_the_oldest_entries_up_to_a_checkpoint_is_not_retention() {
+    let (pool, dir, log) = filled("not-retention", 5).await;
+    lgsp_audit::seal(&pool, &key(), t0()).await.expect("seals");
+    log.record(data(t0(), "later", &[], 200, "ok", 0))
+        .await
+        .expect("recorded");
+    // What retention would remove, removed by hand: the checkpoint still
+    // links what remains, but no retention entry records the removal.
+    exec(&pool, "DELETE FROM audit_entries WHERE seq <= 5").await;
+    let p = first_problem(&pool).await.expect("found");
+    assert_eq!((p.kind, p.seq), (ProblemKind::Removed, 1), "{}", p.message);
+    assert!(p.message.contains("#1..#5"), "{}", p.message);
+    assert!(p.message.contains("no retention entry"), "{}", p.message);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_changed_agency_index_is_found() {
+    let (pool, dir) = fresh("parties").await;
+    let log = AuditLog::start(pool.clone()).expect("writer");
+    for i in 0..4 {
+        log.record(data(
+            t0(),
+            &format!("p{i}"),
+            &[("dan_cu", DAN_CU)],
+            200,
+            "ok",
+            1,
+        ))
+        .await
+        .expect("recorded");
+    }
+    assert_eq!(first_problem(&pool).await, None);
+    // Hiding entry #3 from the provider's view.
+    exec(
+        &pool,
+        &format!("DELETE FROM audit_parties WHERE seq = 3 AND agency = '{DAN_CU}'"),
+    )
+    .await;
+    let p = first_problem(&pool).await.expect("found");
+    assert_eq!((p.kind, p.seq), (ProblemKind::Changed, 3), "{}", p.message);
+    assert!(p.message.contains("agency index"), "{}", p.message);
+    // Showing entry #2 to an agency it does not concern.
+    exec(
+        &pool,
+        &format!("INSERT INTO audit_parties (seq, agency, role) VALUES (3, '{DAN_CU}', 'provider'), (2, '{BHXH}', 'provider')"),
+    )
+    .await;
+    let p = first_problem(&pool).await.expect("found");
+    assert_eq!((p.kind, p.seq), (ProblemKind::Changed, 2), "{}", p.message);
+    assert!(p.message.contains(BHXH), "{}", p.message);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -207,7 +207,7 @@ async fn writer_throughput(concurrency: usize, slice: Duration, fill: usize) -> 
     println!("(b) audit writer, entries committed per second (synchronous=FULL)");
     let path = lgsp_tests::fresh_database("bench-audit");
     let pool = lgsp_audit::open(&path).await.expect("audit database");
-    let log = AuditLog::start(pool.clone());
+    let log = AuditLog::start(pool.clone()).expect("writer");
     let rate = |callers: usize| {
         let log = log.clone();
         async move {

@@ -2,9 +2,9 @@
 //! uptime of every watched service, and one service's status changes. Public,
 //! like the level-2 health route: they reveal no data.
 
-use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
+use super::{AppState, period_bound};
 use crate::monitor::{Monitor, MonitorError, ServiceStatus, StatusChangeRecord};
 use axum::extract::State;
 use axum::routing::get;
@@ -44,10 +44,11 @@ pub(crate) struct ServiceHistory {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct HistoryParams {
-    /// Start, RFC 3339 (e.g. `2025-07-01T00:00:00Z`); default: 7 days before `to`.
+    /// Start: RFC 3339 (e.g. `2025-07-01T00:00:00Z`) or a day (`YYYY-MM-DD`,
+    /// Vietnam time); default: 7 days before `to`.
     #[serde(default)]
     from: Option<String>,
-    /// End, RFC 3339; default: now.
+    /// End: RFC 3339 or a day (included); default: now.
     #[serde(default)]
     to: Option<String>,
 }
@@ -95,7 +96,7 @@ pub(crate) async fn services(
     params(("name" = String, Path, description = "Service (connector) name"), HistoryParams),
     responses(
         (status = 200, body = ServiceHistory),
-        (status = 400, description = "bad_parameter (from or to not RFC 3339, from after to)", body = ErrorBody),
+        (status = 400, description = "bad_parameter (from or to neither RFC 3339 nor a day, from after to)", body = ErrorBody),
         (status = 404, description = "unknown_service (never monitored)", body = ErrorBody),
     ),
     tag = "health")]
@@ -104,8 +105,9 @@ pub(crate) async fn history(
     ApiPath(name): ApiPath<String>,
     ApiQuery(p): ApiQuery<HistoryParams>,
 ) -> Result<Json<ServiceHistory>, ApiError> {
-    let to = parse_time("to", p.to.as_deref())?.unwrap_or_else(Utc::now);
-    let from = parse_time("from", p.from.as_deref())?
+    // The same bounds as the audit and report routes take.
+    let to = period_bound("to", p.to.as_deref(), true)?.unwrap_or_else(Utc::now);
+    let from = period_bound("from", p.from.as_deref(), false)?
         .unwrap_or_else(|| to.checked_sub_signed(DEFAULT_HISTORY).unwrap_or(to));
     if from > to {
         return Err(ApiError::bad_parameter(format!(
@@ -122,21 +124,6 @@ pub(crate) async fn history(
         to,
         changes,
     }))
-}
-
-/// Reads an optional RFC 3339 time parameter.
-fn parse_time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    value
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v.trim())
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    ApiError::bad_parameter(format!(
-                        "{name} must be an RFC 3339 time, e.g. 2025-07-01T00:00:00Z; got {v:?}"
-                    ))
-                })
-        })
-        .transpose()
 }
 
 #[cfg(test)]

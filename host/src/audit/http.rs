@@ -134,6 +134,7 @@ pub(crate) async fn layer(State(state): State<AppState>, mut req: Request, next:
             inner: body,
             hint,
             held: None,
+            trailers: None,
             hasher: Sha256::new(),
             bytes: 0,
             finish: Some(finish),
@@ -205,6 +206,8 @@ struct AuditedBody {
     /// The latest data frame, sent only once the next one (or the end) is
     /// known, so the end can wait for the commit.
     held: Option<Bytes>,
+    /// Trailers come last, so they wait behind the held frame.
+    trailers: Option<Frame<Bytes>>,
     hasher: Sha256,
     bytes: u64,
     /// Present until the entry is submitted.
@@ -249,6 +252,7 @@ impl http_body::Body for AuditedBody {
                 this.commit = None;
                 if let Err(e) = result {
                     this.held = None;
+                    this.trailers = None;
                     return Poll::Ready(Some(Err(axum::Error::new(e))));
                 }
             }
@@ -256,6 +260,9 @@ impl http_body::Body for AuditedBody {
                 // Committed: release what was held, then the body's own error.
                 if let Some(last) = this.held.take() {
                     return Poll::Ready(Some(Ok(Frame::data(last))));
+                }
+                if let Some(trailers) = this.trailers.take() {
+                    return Poll::Ready(Some(Ok(trailers)));
                 }
                 return Poll::Ready(this.failure.take().map(Err));
             }
@@ -271,7 +278,7 @@ impl http_body::Body for AuditedBody {
                             return Poll::Ready(Some(Ok(Frame::data(previous))));
                         }
                     }
-                    Err(other) => return Poll::Ready(Some(Ok(other))),
+                    Err(trailers) => this.trailers = Some(trailers),
                 },
                 Some(Err(e)) => {
                     this.failure = Some(e);
@@ -286,6 +293,7 @@ impl http_body::Body for AuditedBody {
         self.finish.is_none()
             && self.commit.is_none()
             && self.held.is_none()
+            && self.trailers.is_none()
             && self.failure.is_none()
     }
 
@@ -315,5 +323,92 @@ impl Drop for AuditedBody {
         } else {
             tracing::error!(action = %draft.action, "a response was dropped outside the runtime; its audit entry is lost");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use std::collections::VecDeque;
+
+    /// A body that yields the given frames.
+    struct Frames(VecDeque<Frame<Bytes>>);
+
+    impl http_body::Body for Frames {
+        type Data = Bytes;
+        type Error = axum::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+            Poll::Ready(self.0.pop_front().map(Ok))
+        }
+    }
+
+    #[tokio::test]
+    async fn trailers_wait_behind_the_held_frame_and_the_commit() {
+        let dir = std::env::temp_dir().join(format!("lgsp-audit-body-{}", uuid::Uuid::now_v7()));
+        let auditor = Auditor::open(
+            &dir.join("audit.db"),
+            &lgsp_access::MasterKey::generate(),
+            super::super::AuditSettings::default(),
+        )
+        .await
+        .expect("auditor");
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("x-checksum", http::HeaderValue::from_static("abc"));
+        let inner = Frames(VecDeque::from([
+            Frame::data(Bytes::from_static(b"first ")),
+            Frame::data(Bytes::from_static(b"last")),
+            Frame::trailers(trailers),
+        ]));
+        let scope = AuditScope(Arc::new(Mutex::new(Draft::new(
+            Utc::now(),
+            Kind::Api,
+            "GET /test",
+        ))));
+        let mut body = AuditedBody {
+            inner: Body::new(inner),
+            hint: SizeHint::default(),
+            held: None,
+            trailers: None,
+            hasher: Sha256::new(),
+            bytes: 0,
+            finish: Some(Finish {
+                scope,
+                auditor: auditor.clone(),
+                metrics: Arc::default(),
+                started: Instant::now(),
+            }),
+            commit: None,
+            failure: None,
+        };
+        let mut order = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.expect("frame");
+            let committed = auditor
+                .log()
+                .stats()
+                .entries
+                .load(std::sync::atomic::Ordering::Relaxed);
+            match frame.into_data() {
+                Ok(data) => order.push(format!("data {:?} committed={committed}", data)),
+                Err(frame) => {
+                    assert!(frame.is_trailers());
+                    order.push(format!("trailers committed={committed}"));
+                }
+            }
+        }
+        assert_eq!(
+            order,
+            [
+                "data b\"first \" committed=0",
+                "data b\"last\" committed=1",
+                "trailers committed=1",
+            ]
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -6,7 +6,7 @@ pub(crate) mod http;
 
 use chrono::Utc;
 use lgsp_access::MasterKey;
-use lgsp_audit::{AuditError, AuditLog, Draft, Kind, PlatformKey, PublicKey};
+use lgsp_audit::{AuditError, AuditLog, Draft, PlatformKey, PublicKey};
 use sqlx::SqlitePool;
 use std::path::Path;
 use std::sync::Arc;
@@ -63,7 +63,7 @@ impl Auditor {
     ) -> Result<Arc<Self>, AuditError> {
         let pool = lgsp_audit::open(path).await?;
         Ok(Arc::new(Self {
-            log: AuditLog::start(pool),
+            log: AuditLog::start(pool)?,
             key: platform_key(master),
             settings,
             enabled: true,
@@ -161,19 +161,9 @@ impl Auditor {
         let Ok(retention) = chrono::Duration::from_std(self.settings.retention) else {
             return;
         };
-        let before = Utc::now() - retention;
-        match lgsp_audit::prune(self.pool(), before).await {
-            Ok(0) => {}
-            Ok(removed) => {
-                tracing::info!(removed, "audit retention removed sealed entries");
-                let mut draft = Draft::new(Utc::now(), Kind::Audit, "audit retention");
-                draft.rows = Some(removed);
-                draft
-                    .detail
-                    .insert("before".into(), lgsp_audit::time_text(before));
-                self.record_event(draft);
-            }
-            Err(e) => tracing::error!(error = %e, "audit retention failed"),
+        // The writer records the removal itself, in the same transaction.
+        if let Err(e) = self.log.prune(Utc::now() - retention).await {
+            tracing::error!(error = %e, "audit retention failed");
         }
     }
 }

@@ -131,6 +131,17 @@ pub(super) async fn execute(
     );
     draft.actor.admin = Some(os_user());
     draft.resource.path = Some(format!("{:?}", args.command));
+    // The command commits its own change; an entry written only afterwards
+    // could be lost to a crash or a full disk in between. So the intent is
+    // on disk first, and a command that cannot be recorded does not run.
+    let mut intent = draft.clone();
+    "started".clone_into(&mut intent.code);
+    let intent_seq = platform.audit.record(intent).await.map_err(|e| {
+        anyhow::anyhow!("the command was not run: its audit entry could not be written: {e}")
+    })?;
+    draft
+        .detail
+        .insert("started_entry".into(), intent_seq.to_string());
     let result = run_command(&platform, args.command, &mut out, password).await;
     draft.duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     if let Err(e) = &result {

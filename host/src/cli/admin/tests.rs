@@ -506,3 +506,83 @@ fn debug_output_hides_the_secret_key() {
     ]);
     assert!(!format!("{c:?}").contains("do-not-print"));
 }
+
+/// The CLI's entries in the audit database next to `dir`'s platform
+/// database: (action, code, detail) in order.
+async fn cli_entries(dir: &Path) -> Vec<(String, String, serde_json::Map<String, Value>)> {
+    let pool = lgsp_audit::open(&dir.join("lgsp-audit.db"))
+        .await
+        .expect("audit database");
+    let bodies: Vec<(String,)> =
+        sqlx::query_as("SELECT body FROM audit_entries WHERE kind = 'cli' ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("entries");
+    bodies
+        .into_iter()
+        .map(|(body,)| {
+            let v: Value = serde_json::from_str(&body).expect("JSON");
+            (
+                v["action"].as_str().unwrap_or_default().to_owned(),
+                v["code"].as_str().unwrap_or_default().to_owned(),
+                v["detail"].as_object().cloned().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_command_is_recorded_before_it_runs_and_not_run_if_it_cannot_be() {
+    let d = dir();
+    let p = &d.0;
+    text(
+        p,
+        cmd(&["agency", "create", "000.00.00.H01", "--name", "Bộ Công an"]),
+    )
+    .await;
+    let entries = cli_entries(p).await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(
+        (entries[0].0.as_str(), entries[0].1.as_str()),
+        ("admin agency create", "started")
+    );
+    assert_eq!(
+        (entries[1].0.as_str(), entries[1].1.as_str()),
+        ("admin agency create", "ok")
+    );
+    assert!(entries[1].2.contains_key("started_entry"), "{entries:?}");
+
+    // An audit database that refuses every write (as a full disk would).
+    let pool = lgsp_audit::open(&p.join("lgsp-audit.db"))
+        .await
+        .expect("audit database");
+    sqlx::raw_sql(
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .execute(&pool)
+    .await
+    .expect("trigger");
+    let refused = fails(
+        p,
+        cmd(&[
+            "agency",
+            "create",
+            "000.00.00.H02",
+            "--name",
+            "Bộ Tài chính",
+        ]),
+    )
+    .await;
+    assert!(refused.contains("the command was not run"), "{refused}");
+    assert!(refused.contains("disk full"), "{refused}");
+    let agencies = platform(p)
+        .await
+        .auth
+        .access()
+        .agencies()
+        .await
+        .expect("agencies");
+    let agencies = format!("{agencies:?}");
+    assert!(agencies.contains("000.00.00.H01"), "{agencies}");
+    assert!(!agencies.contains("000.00.00.H02"), "{agencies}");
+}
