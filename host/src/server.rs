@@ -291,13 +291,7 @@ pub async fn start_with(
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
-    // Results stream as several chunks; without TCP_NODELAY, Nagle's
-    // algorithm holds each small chunk back until the previous one is acked.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
+    let listener = axum::serve::ListenerExt::tap_io(listener, set_nodelay);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -436,4 +430,15 @@ pub fn sources_from_dir(
 ) -> Result<Vec<Result<ConnectorSource, String>>, StartError> {
     let dir = config.connectors_dir();
     ConnectorSource::scan_dir(&dir).map_err(|source| StartError::ConnectorsDir { dir, source })
+}
+
+/// Sets TCP_NODELAY on an accepted connection. Results stream as several
+/// chunks, and the audit layer holds the last one back until its entry is
+/// committed; with Nagle's algorithm a chunk written after such a wait sits
+/// until the previous one is acknowledged, which a client may delay by up to
+/// 40 ms.
+pub fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+    }
 }

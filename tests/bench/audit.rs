@@ -55,6 +55,8 @@ async fn serve(platform: &Platform, audit: Arc<lgsp_host::audit::Auditor>) -> St
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
+        // As the server does (see `set_nodelay`).
+        let listener = axum::serve::ListenerExt::tap_io(listener, lgsp_host::server::set_nodelay);
         let _ = axum::serve(listener, app).await;
     });
     url

@@ -251,6 +251,8 @@ async fn signed_vs_unsigned(platform: &Platform, concurrency: usize, slice: Dura
         .expect("bind");
     let unsigned_url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
+        // As the server does (see `set_nodelay`).
+        let listener = axum::serve::ListenerExt::tap_io(listener, lgsp_host::server::set_nodelay);
         let _ = axum::serve(listener, app).await;
     });
     let ids: Arc<Vec<String>> = Arc::new(
