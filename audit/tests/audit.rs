@@ -385,11 +385,13 @@ async fn retention_keeps_what_remains_verifiable() {
     assert!(report.ok(), "{:?}", report.problem);
     // The three later entries and the one recording the removal.
     assert_eq!((report.first_seq, report.entries), (Some(6), 4));
-    let (body,): (String,) = sqlx::query_as("SELECT body FROM audit_entries WHERE seq = 9")
-        .fetch_one(&pool)
-        .await
-        .expect("retention entry");
-    let entry: lgsp_audit::Entry = serde_json::from_str(&body).expect("entry");
+    let last = EntryFilter {
+        after: Some(8),
+        ..EntryFilter::default()
+    };
+    let views = lgsp_audit::entries(&pool, &last).await.expect("entries");
+    let entry = &views.first().expect("retention entry").entry;
+    assert_eq!(entry.seq, 9);
     assert_eq!(entry.draft.action, lgsp_audit::RETENTION_ACTION);
     assert_eq!(entry.draft.rows, Some(5));
     assert_eq!(

@@ -509,25 +509,19 @@ fn debug_output_hides_the_secret_key() {
 
 /// The CLI's entries in the audit database next to `dir`'s platform
 /// database: (action, code, detail) in order.
-async fn cli_entries(dir: &Path) -> Vec<(String, String, serde_json::Map<String, Value>)> {
+async fn cli_entries(
+    dir: &Path,
+) -> Vec<(String, String, std::collections::BTreeMap<String, String>)> {
     let pool = lgsp_audit::open(&dir.join("lgsp-audit.db"))
         .await
         .expect("audit database");
-    let bodies: Vec<(String,)> =
-        sqlx::query_as("SELECT body FROM audit_entries WHERE kind = 'cli' ORDER BY seq")
-            .fetch_all(&pool)
-            .await
-            .expect("entries");
-    bodies
+    lgsp_audit::entries(&pool, &lgsp_audit::EntryFilter::default())
+        .await
+        .expect("entries")
         .into_iter()
-        .map(|(body,)| {
-            let v: Value = serde_json::from_str(&body).expect("JSON");
-            (
-                v["action"].as_str().unwrap_or_default().to_owned(),
-                v["code"].as_str().unwrap_or_default().to_owned(),
-                v["detail"].as_object().cloned().unwrap_or_default(),
-            )
-        })
+        .map(|v| v.entry.draft)
+        .filter(|d| d.kind == lgsp_audit::Kind::Cli)
+        .map(|d| (d.action, d.code, d.detail))
         .collect()
 }
 
