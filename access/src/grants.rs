@@ -365,6 +365,47 @@ impl AccessStore {
         Ok(grant)
     }
 
+    /// Approves an approved grant again: the provider (or an admin) confirms
+    /// it for the connector version serving now, so that it reaches a new
+    /// major that changed columns it covers. Its terms do not change; its
+    /// decision time does.
+    ///
+    /// # Errors
+    /// `UnknownGrant`, `NotAllowed`, `GrantState` (not approved).
+    pub async fn reapprove_grant(&self, id: &str, actor: &Actor) -> Result<Grant, AccessError> {
+        let now = db::now();
+        let mut tx = begin_write(&self.pool).await?;
+        let mut grant = load_grant(&mut tx, id).await?;
+        let allowed = match actor {
+            Actor::Admin(_) => true,
+            Actor::Agency(code) => *code == grant.provider_agency,
+        };
+        if !allowed {
+            return Err(AccessError::NotAllowed(format!(
+                "{actor} cannot approve grant {id} again: only its provider agency {} or an admin can",
+                grant.provider_agency
+            )));
+        }
+        if grant.status != GrantStatus::Approved {
+            return Err(AccessError::GrantState {
+                id: grant.id,
+                status: grant.status,
+                action: "approved again",
+                allowed: "approved",
+            });
+        }
+        sqlx::query("UPDATE access_grant SET decided_at = $1, decided_by = $2 WHERE id = $3")
+            .bind(now.timestamp())
+            .bind(actor.to_string())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        grant.decided_at = Some(now);
+        grant.decided_by = Some(actor.to_string());
+        Ok(grant)
+    }
+
     /// Revokes a grant that is approved or still requested (the consumer
     /// withdrawing its request). An admin, the provider or the consumer agency may.
     ///

@@ -88,4 +88,9 @@ impl AccessStore {
             sealer: Sealer::new(&master),
         })
     }
+
+    /// The platform database (other components keep their tables in it).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
 }

@@ -29,6 +29,7 @@
 mod algorithm;
 mod canonical;
 mod client;
+mod connector;
 mod fields;
 mod header;
 mod keys;
@@ -42,6 +43,9 @@ pub mod vectors;
 pub use algorithm::Algorithm;
 pub use canonical::{CanonicalError, RequestToSign, canonical_request};
 pub use client::{Credentials, SignError, sign_request};
+pub use connector::{
+    CONNECTOR_SIGNATURE_CONTEXT, connector_message, sign_connector, verify_connector,
+};
 pub use fields::{
     DateError, NonceError, body_sha256_hex, check_date, check_nonce, format_date, new_nonce,
     parse_date,

@@ -8,6 +8,8 @@
 //!   per-request policy from grants (registry in `lgsp-access`);
 //! - [`policy`]: grants enforced inside SQL (visible tables and columns,
 //!   masks, row filters);
+//! - [`publish`]: connectors published by agencies: signed uploads,
+//!   versions, retirement, rollback, suspension, sealed configuration;
 //! - [`api`]: HTTP routes, error envelope, result formats;
 //! - [`server`]: wiring it together; [`config`]: settings; [`cli`]: the `lgsp` command.
 
@@ -22,6 +24,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod policy;
 mod private_file;
+pub mod publish;
 pub mod query;
 pub mod runtime;
 pub mod server;

@@ -6,10 +6,12 @@ use crate::auth::AuthService;
 use crate::catalogs::{CatalogError, CatalogService};
 use crate::config::Config;
 use crate::monitor::Monitor;
+use crate::publish::ConnectorService;
 use crate::query::QueryService;
 use crate::runtime::{ConnectorSource, LoadFailure, Registry, Runtime, RuntimeError, Snapshot};
 use lgsp_access::AccessStore;
 use lgsp_audit::{Draft, Kind, ServiceRef};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -46,6 +48,9 @@ pub enum StartError {
     /// The monitoring tables cannot be opened.
     #[error(transparent)]
     Monitor(#[from] crate::monitor::MonitorError),
+    /// The published connectors cannot be loaded.
+    #[error("the published connectors cannot be opened: {0}")]
+    Publish(#[from] crate::publish::PublishError),
     /// The connectors directory cannot be read.
     #[error("cannot read the connectors directory {dir}: {source}")]
     ConnectorsDir {
@@ -70,6 +75,8 @@ pub struct RunningServer {
     maintenance: tokio::task::JoinHandle<()>,
     monitor: Arc<Monitor>,
     monitor_task: crate::monitor::MonitorTask,
+    connectors: Arc<ConnectorService>,
+    retirements: tokio::task::JoinHandle<()>,
     _runtime: Arc<Runtime>,
 }
 
@@ -114,6 +121,11 @@ impl RunningServer {
         &self.monitor
     }
 
+    /// Published connectors and their lifecycle.
+    pub fn connectors(&self) -> &Arc<ConnectorService> {
+        &self.connectors
+    }
+
     /// Stops accepting requests, finishes those in flight, seals the audit
     /// log, and returns.
     pub async fn shutdown(mut self) {
@@ -123,6 +135,7 @@ impl RunningServer {
         let _ = (&mut self.task).await;
         self.monitor_task.stop().await;
         self.maintenance.abort();
+        self.retirements.abort();
         if let Err(e) = self.audit.seal_now().await {
             tracing::error!(error = %e, "cannot seal the audit log at shutdown");
         }
@@ -203,6 +216,12 @@ pub async fn start_with(
     settings.upstream_signing = Some(auth.upstream_signing_base());
     settings.catalogs = crate::runtime::CatalogHandle(catalogs.clone());
     let runtime = Arc::new(Runtime::new(settings)?);
+    // Stored configuration goes over each manifest's own values.
+    let installed_config: HashMap<String, BTreeMap<String, String>> = sources
+        .iter()
+        .flatten()
+        .map(|s| (s.manifest.name.clone(), s.manifest.config.clone()))
+        .collect();
     let loads = sources.into_iter().map(|source| {
         let runtime = runtime.clone();
         async move {
@@ -256,7 +275,19 @@ pub async fn start_with(
     register_providers(&auth, &snapshot).await;
     record_loads(&audit, &snapshot);
     let registry = Arc::new(Registry::new());
-    registry.replace(snapshot);
+    let connectors = Arc::new(
+        ConnectorService::start(
+            runtime.clone(),
+            registry.clone(),
+            auth.clone(),
+            audit.clone(),
+            audit.pool().clone(),
+            snapshot,
+            installed_config,
+        )
+        .await?,
+    );
+    let retirements = spawn_retirements(connectors.clone());
     let query = Arc::new(QueryService::new(
         registry.clone(),
         catalogs.clone(),
@@ -283,6 +314,7 @@ pub async fn start_with(
         },
         metrics: Arc::new(crate::metrics::Metrics::new()),
         monitor: Some(monitor.clone()),
+        connectors: Some(connectors.clone()),
     });
     let addr = config.listen();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -314,7 +346,22 @@ pub async fn start_with(
         maintenance,
         monitor,
         monitor_task,
+        connectors,
+        retirements,
         _runtime: runtime,
+    })
+}
+
+/// Retires published versions whose date has come, once a minute.
+fn spawn_retirements(connectors: Arc<ConnectorService>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = connectors.retire_due(chrono::Utc::now()).await {
+                tracing::error!(error = %e, "scheduled retirements could not run");
+            }
+        }
     })
 }
 

@@ -49,6 +49,7 @@ async fn serve(platform: &Platform, audit: Arc<lgsp_host::audit::Auditor>) -> St
         audit,
         metrics: Default::default(),
         monitor: None,
+        connectors: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -162,7 +162,7 @@ async fn query_layer(hostile: Arc<LoadedConnector>) {
     let registry = Arc::new(Registry::new());
     registry.replace(Snapshot {
         connectors: [("hostile".to_owned(), hostile)].into(),
-        failures: vec![],
+        ..Snapshot::default()
     });
     let db = lgsp_tests::fresh_database("bench-query");
     let catalogs = lgsp_host::catalogs::CatalogService::open(&db)

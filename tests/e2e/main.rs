@@ -19,6 +19,7 @@ mod loading;
 mod lookup;
 mod monitor;
 mod policy;
+mod publishing;
 mod read_only;
 mod sandbox;
 mod upstream_errors;

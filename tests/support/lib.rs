@@ -126,6 +126,9 @@ pub fn wasm_dir() -> PathBuf {
         "lgsp_connector_bhxh.wasm",
         "lgsp_connector_dat_dai.wasm",
         "lgsp_test_hostile.wasm",
+        "lgsp_test_evolving-1.0.0.wasm",
+        "lgsp_test_evolving-1.1.0.wasm",
+        "lgsp_test_evolving-2.0.0.wasm",
     ] {
         assert!(
             dir.join(name).exists(),
@@ -224,6 +227,8 @@ pub struct Platform {
     pub audit: Arc<lgsp_host::audit::Auditor>,
     /// The shared catalogs (benchmarks build routers over the same state).
     pub catalogs: Arc<lgsp_host::catalogs::CatalogService>,
+    /// Published connectors (to run retirements at a chosen date).
+    pub connectors: Arc<lgsp_host::publish::ConnectorService>,
 }
 
 /// The purpose of the sample consumer's grants, sent by the tests.
@@ -403,6 +408,7 @@ impl Platform {
                         registry: server.registry().clone(),
                         audit: server.audit().clone(),
                         catalogs: server.catalogs().clone(),
+                        connectors: server.connectors().clone(),
                     })
                     .expect("test thread waits");
                     // Serve until the test process exits.

@@ -53,11 +53,18 @@ pub(crate) const MAX_SIGNED_BODY: usize = 1 << 20;
 /// body is buffered because its SHA-256 is part of what is signed.
 pub(crate) async fn signed(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_SIGNED_BODY).await {
+    // A component upload is the one signed body larger than a query.
+    let limit = if parts.method == axum::http::Method::POST && parts.uri.path() == "/v1/connectors"
+    {
+        super::connectors::MAX_PUBLISH_BODY
+    } else {
+        MAX_SIGNED_BODY
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
             return ApiError::payload_too_large(format!(
-                "a signed request's body may hold at most {MAX_SIGNED_BODY} bytes"
+                "a signed request's body may hold at most {limit} bytes"
             ))
             .into_response();
         }

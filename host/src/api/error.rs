@@ -48,6 +48,9 @@ pub struct ErrorBody {
     /// kind, its location (line or JSON path) and a message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problems: Option<Vec<Problem>>,
+    /// With `connector_rejected`: every reason the upload was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<String>>,
 }
 
 /// An error answered to the client.
@@ -59,6 +62,7 @@ pub struct ApiError {
     message: String,
     retry_after: Option<u32>,
     problems: Option<Vec<Problem>>,
+    reasons: Option<Vec<String>>,
 }
 
 /// Message of every 5xx that must not reveal internals.
@@ -79,7 +83,14 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             problems: None,
+            reasons: None,
         }
+    }
+
+    /// The same error listing `reasons` (`connector_rejected`).
+    pub fn with_reasons(mut self, reasons: Vec<String>) -> Self {
+        self.reasons = Some(reasons);
+        self
     }
 
     /// `400 invalid_request`: the body or parameters are malformed.
@@ -224,6 +235,7 @@ impl ApiError {
             message: self.message.clone(),
             request_id: REQUEST_ID.try_with(Clone::clone).ok(),
             problems: self.problems.clone(),
+            reasons: self.reasons.clone(),
         }
     }
 }
@@ -364,6 +376,25 @@ impl From<QueryError> for ApiError {
     }
 }
 
+impl From<crate::publish::PublishError> for ApiError {
+    fn from(e: crate::publish::PublishError) -> Self {
+        use crate::publish::PublishError as P;
+        let message = e.to_string();
+        match e {
+            P::Rejected { problems, .. } => {
+                Self::unprocessable("connector_rejected", message).with_reasons(problems)
+            }
+            P::VersionExists { .. } => Self::conflict("version_exists", message),
+            P::NotFound(_) => Self::not_found("unknown_connector", message),
+            P::NotAllowed(_) => Self::forbidden(message),
+            P::Conflict(_) => Self::conflict("connector_state", message),
+            P::Invalid(_) => Self::unprocessable("invalid_connector_request", message),
+            P::Access(a) => a.into(),
+            P::Database(_) | P::Migrate(_) | P::Corrupt(_) => Self::internal(message),
+        }
+    }
+}
+
 impl From<ConnectorError> for ApiError {
     fn from(e: ConnectorError) -> Self {
         use ErrorType::{Connector as Conn, InvalidRequest as Req};
@@ -401,6 +432,9 @@ impl From<ConnectorError> for ApiError {
                 "connector_unavailable",
                 Conn,
             ),
+            ConnectorError::Suspended { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "connector_suspended", Conn)
+            }
             ConnectorError::Crashed {
                 connector,
                 reason,

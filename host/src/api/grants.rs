@@ -387,6 +387,30 @@ pub(crate) async fn reject_as(
     Ok(Json(grant.into()))
 }
 
+/// Approves a grant again (provider): binds it to the connector version
+/// serving now, so it reaches a new major that removed or changed columns
+/// it covers (see `GET /v1/notices`, kind `reapproval_needed`).
+#[utoipa::path(post, path = "/v1/grants/{id}/reapprove",
+    params(("id" = String, Path), ("Authorization" = String, Header, description = "Signature of a provider application")),
+    responses((status = 200, body = GrantDoc), (status = 403, description = "not_allowed", body = ErrorBody),
+        (status = 409, description = "grant_state (not approved)", body = ErrorBody)),
+    tag = "grants")]
+pub(crate) async fn reapprove(
+    State(state): State<AppState>,
+    Signed(caller): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<GrantDoc>, ApiError> {
+    let grant = state
+        .auth
+        .access()
+        .reapprove_grant(&id, &Actor::Agency(caller.agency.code.clone()))
+        .await?;
+    if let Some(connectors) = &state.connectors {
+        connectors.bind_grant(&grant, chrono::Utc::now()).await?;
+    }
+    Ok(Json(grant.into()))
+}
+
 /// Revokes a grant: the provider, the consumer or an admin. Takes effect on
 /// the next request.
 #[utoipa::path(post, path = "/v1/grants/{id}/revoke", request_body = ReasonBody,

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod caller;
 mod catalogs;
+mod connectors;
 mod encode;
 mod error;
 mod extract;
@@ -34,6 +35,10 @@ pub use catalogs::{
     CatalogDoc, CatalogsResponse, ChangesResponse, CrosswalksResponse, ExportFormat, ItemResponse,
     ItemsResponse, SuccessorDoc, SuccessorsResponse,
 };
+pub use connectors::{
+    ConfigBody, ConfigResponse, NoticesResponse, PublishBody, RetireBody, RollbackBody,
+    RollbackResponse, SignatureBody, SuspendBody, VersionDoc, VersionsResponse, WebhookBody,
+};
 pub use grants::{ApproveBody, GrantDoc, GrantRequestBody, GrantsResponse, ReasonBody};
 pub use reports::{ReportParams, ReportResponse};
 // Shared with `lgsp audit` and `lgsp report`.
@@ -52,7 +57,7 @@ use crate::query::{MAX_SQL_BYTES, QueryService};
 use crate::runtime::Registry;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Router, middleware};
 use std::sync::Arc;
 
@@ -74,6 +79,8 @@ pub struct AppState {
     /// Health monitoring of the connected services (absent in tests of
     /// other parts).
     pub monitor: Option<Arc<crate::monitor::Monitor>>,
+    /// Published connectors (absent in tests of other parts).
+    pub connectors: Option<Arc<crate::publish::ConnectorService>>,
 }
 
 /// The whole API, ready to serve (or to call in tests without a socket).
@@ -89,6 +96,24 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/grants/{id}/approve", post(grants::approve))
         .route("/v1/grants/{id}/reject", post(grants::reject))
         .route("/v1/grants/{id}/revoke", post(grants::revoke))
+        .route("/v1/grants/{id}/reapprove", post(grants::reapprove))
+        .route(
+            "/v1/connectors",
+            get(connectors::list)
+                .post(connectors::publish)
+                .layer(DefaultBodyLimit::max(connectors::MAX_PUBLISH_BODY)),
+        )
+        .route(
+            "/v1/connectors/{name}/versions/{version}/retire",
+            post(connectors::retire),
+        )
+        .route("/v1/connectors/{name}/rollback", post(connectors::rollback))
+        .route(
+            "/v1/connectors/{name}/config",
+            get(connectors::config).put(connectors::configure),
+        )
+        .route("/v1/notices", get(connectors::notices))
+        .route("/v1/notices/webhook", put(connectors::set_webhook))
         .route("/v1/audit/entries", get(audit::agency_entries))
         .route("/v1/reports/{report}", get(reports::agency_report))
         .route_layer(middleware::from_fn_with_state(
@@ -105,6 +130,27 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/login", post(admin::login))
         .merge(admin::routes())
         .route("/v1/admin/audit/entries", get(audit::admin_entries))
+        .route("/v1/admin/connectors", get(connectors::admin_list))
+        .route(
+            "/v1/admin/connectors/{name}/suspend",
+            post(connectors::suspend),
+        )
+        .route(
+            "/v1/admin/connectors/{name}/resume",
+            post(connectors::resume),
+        )
+        .route(
+            "/v1/admin/connectors/{name}/config",
+            put(connectors::admin_configure),
+        )
+        .route(
+            "/v1/admin/connectors/{name}/rollback",
+            post(connectors::admin_rollback),
+        )
+        .route(
+            "/v1/admin/connectors/{name}/versions/{version}/retire",
+            post(connectors::admin_retire),
+        )
         .route("/v1/admin/reports/{report}", get(reports::admin_report))
         .route("/v1/audit/public-key", get(audit::public_key))
         .route("/v1/health", get(health::liveness))

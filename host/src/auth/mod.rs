@@ -125,6 +125,12 @@ impl std::fmt::Debug for AuthService {
 const CONCURRENT_LOGINS: usize = 2;
 
 /// The local date (Vietnam, UTC+7) of `now`, and the time left in it.
+/// The calendar day in Vietnam (UTC+7) at `now`: grant validity and
+/// connector retirement dates are such days.
+pub fn local_today(now: DateTime<Utc>) -> NaiveDate {
+    local_day(now).0
+}
+
 pub(crate) fn local_day(now: DateTime<Utc>) -> (NaiveDate, Duration) {
     let local = now + chrono::Duration::hours(7);
     let date = local.date_naive();
@@ -210,6 +216,11 @@ impl AuthService {
     /// The key each connector's upstream signing secret derives from.
     pub fn upstream_signing_base(&self) -> [u8; 32] {
         self.master.derive("lgsp upstream signing v1")
+    }
+
+    /// The key that seals connector configuration values.
+    pub fn connector_config_key(&self) -> [u8; 32] {
+        self.master.derive("lgsp connector configuration v1")
     }
 
     /// The secret with which the platform signs what connector `name` sends
@@ -440,9 +451,16 @@ impl AuthService {
                 )
             }));
         }
+        // A grant reaches its connector's default schema and each pinned
+        // major it still fits (policy::versions).
         let views: Vec<GrantView<'_>> = matching
             .iter()
-            .filter_map(|g| narrow(g, destinations))
+            .filter_map(|g| Some((*g, narrow(g, destinations)?)))
+            .flat_map(|(g, view)| {
+                crate::policy::versions::reachable(g, snapshot)
+                    .into_iter()
+                    .map(move |schema| GrantView { schema, ..view })
+            })
             .collect();
         Ok(crate::policy::resolve(&views, snapshot))
     }
@@ -462,9 +480,16 @@ fn narrow<'g>(g: &'g Grant, destinations: Option<&'g [String]>) -> Option<GrantV
         return Some(view);
     };
     for d in destinations {
-        match d.split_once('.') {
-            None if d == &g.schema => return Some(view),
-            Some((schema, table)) if schema == g.schema => match g.table.as_deref() {
+        // A session opened for `dan_cu@1` covers that source, whichever
+        // version a query then names.
+        let (schema, table) = match d.split_once('.') {
+            Some((s, t)) => (s, Some(t)),
+            None => (d.as_str(), None),
+        };
+        let schema = schema.split_once('@').map_or(schema, |(base, _)| base);
+        match (schema, table) {
+            (schema, None) if schema == g.schema => return Some(view),
+            (schema, Some(table)) if schema == g.schema => match g.table.as_deref() {
                 None => {
                     return Some(GrantView {
                         table: Some(table),

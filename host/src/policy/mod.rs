@@ -16,6 +16,7 @@ mod row_filter;
 mod table;
 #[cfg(test)]
 mod tests;
+pub mod versions;
 
 pub use mask::mask;
 pub use row_filter::{MAX_ROW_FILTER_BYTES, validate_row_filter};
@@ -82,7 +83,7 @@ pub trait Connectors {
 
 impl Connectors for Snapshot {
     fn connector(&self, schema: &str) -> Option<&ConnectorInfo> {
-        self.connectors.get(schema).map(|c| c.info())
+        self.serving(schema).map(|c| c.info())
     }
 }
 
@@ -99,6 +100,7 @@ impl Policy {
         let schemas = snapshot
             .connectors
             .iter()
+            .chain(&snapshot.pinned)
             .filter(|(name, _)| name.as_str() != CATALOG_SCHEMA)
             .map(|(name, connector)| {
                 let tables = connector
@@ -171,7 +173,7 @@ pub fn resolve<C: Connectors + ?Sized>(grants: &[GrantView<'_>], connectors: &C)
                 continue;
             }
             let entry = granted
-                .entry((connector.name.as_str(), table.name.as_str()))
+                .entry((grant.schema, table.name.as_str()))
                 .or_default();
             entry.each.push((
                 grant.row_filter.map(str::to_owned),

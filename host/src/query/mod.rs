@@ -138,7 +138,7 @@ impl QueryService {
             if name == danh_muc::SCHEMA {
                 continue;
             }
-            let Some(connector) = snapshot.connectors.get(name) else {
+            let Some(connector) = snapshot.serving(name) else {
                 continue;
             };
             let schema = catalog::connector_schema(

@@ -165,6 +165,7 @@ pub struct DependencyHealth {
 }
 
 /// The parts needed to run calls into one connector.
+#[derive(Clone)]
 pub(crate) struct Sandbox {
     pub(crate) name: Arc<str>,
     pub(crate) pre: ConnectorPre<StoreState>,
@@ -185,6 +186,8 @@ pub(crate) struct Sandbox {
     pub(crate) provider: Option<String>,
     /// How the platform watches its health (`[monitor]`).
     pub(crate) monitor: MonitorPolicy,
+    /// The administrator's kill switch for this connector name.
+    pub(crate) switch: Arc<super::switch::KillSwitch>,
 }
 
 /// A live instance of a connector.
@@ -461,6 +464,25 @@ impl LoadedConnector {
         &self.sha256
     }
 
+    /// The same component and description with other configuration values:
+    /// what a configuration change swaps in, without compiling or describing
+    /// again. Rate and concurrency limits stay shared with `self`, so
+    /// requests in flight on either count against the same budget.
+    pub fn with_config(&self, config: BTreeMap<String, String>) -> Self {
+        let mut sandbox = self.sandbox.clone();
+        sandbox.config = Arc::new(config);
+        Self {
+            sandbox,
+            info: self.info.clone(),
+            sha256: self.sha256.clone(),
+        }
+    }
+
+    /// Whether the administrator has suspended this connector.
+    pub fn is_suspended(&self) -> bool {
+        self.sandbox.switch.is_suspended()
+    }
+
     /// The limits it runs under.
     pub fn limits(&self) -> Limits {
         self.sandbox.limits
@@ -493,6 +515,11 @@ impl LoadedConnector {
         request: ScanRequest,
         ctx: &CallContext,
     ) -> Result<ScanStream, ConnectorError> {
+        if self.sandbox.switch.is_suspended() {
+            return Err(ConnectorError::Suspended {
+                connector: self.sandbox.name.to_string(),
+            });
+        }
         let schema = projected_schema(&self.info, &request)?;
         let mut instance = self.sandbox.instantiate(ctx).await?;
         let wit_request = to_wit(request, ctx);

@@ -117,6 +117,14 @@ pub enum ConnectorError {
         /// Retry hint for `UpstreamUnavailable`.
         retry_after: Option<u32>,
     },
+    /// The administrator suspended the connector (kill switch).
+    #[error(
+        "connector {connector} is suspended by the platform administrator; it serves again once resumed"
+    )]
+    Suspended {
+        /// Connector name.
+        connector: String,
+    },
     /// The connector is not loaded or failed to load.
     #[error("connector {connector} is not available: {reason}")]
     Unavailable {
@@ -162,6 +170,7 @@ impl ConnectorError {
             | Self::Crashed { connector, .. }
             | Self::BadOutput { connector, .. }
             | Self::Busy { connector }
+            | Self::Suspended { connector }
             | Self::Guest { connector, .. }
             | Self::Unavailable { connector, .. }
             | Self::Internal { connector, .. } => connector,

@@ -42,7 +42,9 @@ pub struct Manifest {
     /// describe itself with exactly this version or it is not loaded.
     #[serde(default)]
     pub version: Option<String>,
-    /// Path of the component, relative to the manifest's directory.
+    /// Path of the component, relative to the manifest's directory; absent
+    /// in a published manifest (the component is uploaded with it).
+    #[serde(default)]
     pub component: PathBuf,
     /// Code of the agency that provides this service (it approves grants on
     /// it); must be registered (`lgsp admin agency create`).

@@ -17,6 +17,7 @@ mod manifest;
 mod outbound;
 mod registry;
 mod store;
+mod switch;
 
 pub use catalog_lookup::{
     CatalogHandle, CatalogLookup, LookupItem, MappingKind, NoCatalogs, Successor,
@@ -35,7 +36,16 @@ pub use manifest::{
     UpstreamPolicy,
 };
 pub(crate) use manifest::{toml_error, webhook_problem};
-pub use registry::{LoadFailure, Registry, Snapshot};
+pub use registry::{
+    ColumnSignature, Columns, LoadFailure, PublishedVersion, Registry, Snapshot, columns_of,
+};
+pub use switch::KillSwitch;
+
+/// SHA-256 of a component, hex-encoded, as recorded and signed.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    cache::sha256_hex(bytes)
+}
+pub use loader::MAX_COMPONENT_BYTES;
 
 use std::path::PathBuf;
 use store::StoreState;
@@ -83,6 +93,10 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<StoreState>,
     settings: RuntimeSettings,
+    /// Compiled components by SHA-256, so that swapping a version back in or
+    /// changing a configuration never compiles again.
+    components: std::sync::Mutex<std::collections::HashMap<String, wasmtime::component::Component>>,
+    switches: switch::Switches,
     _ticker: engine::EpochTicker,
 }
 
@@ -121,6 +135,8 @@ impl Runtime {
             engine,
             linker,
             settings,
+            components: std::sync::Mutex::default(),
+            switches: switch::Switches::default(),
             _ticker: ticker,
         })
     }

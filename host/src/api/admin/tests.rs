@@ -85,6 +85,7 @@ async fn api() -> Api {
         audit: platform.audit.clone(),
         metrics: Default::default(),
         monitor: None,
+        connectors: None,
     });
     Api {
         app,

@@ -63,6 +63,7 @@ async fn api() -> Api {
         audit: platform.audit,
         metrics: Default::default(),
         monitor: None,
+        connectors: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
