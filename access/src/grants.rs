@@ -167,6 +167,21 @@ pub struct GrantFilter {
     pub application: Option<String>,
     /// Grants in this state.
     pub status: Option<GrantStatus>,
+    /// Grants on this schema.
+    pub schema: Option<String>,
+}
+
+/// Refuses `actor` unless it is an admin or `grant`'s provider agency: only
+/// they decide on a grant.
+fn provider_or_admin(actor: &Actor, grant: &Grant, action: &str) -> Result<(), AccessError> {
+    match actor {
+        Actor::Admin(_) => Ok(()),
+        Actor::Agency(code) if *code == grant.provider_agency => Ok(()),
+        Actor::Agency(_) => Err(AccessError::NotAllowed(format!(
+            "{actor} cannot {action} grant {}: only its provider agency {} or an admin can",
+            grant.id, grant.provider_agency
+        ))),
+    }
 }
 
 fn json_list(names: &[String]) -> Result<String, AccessError> {
@@ -326,16 +341,7 @@ impl AccessStore {
         let now = db::now();
         let mut tx = begin_write(&self.pool).await?;
         let mut grant = load_grant(&mut tx, id).await?;
-        let allowed = match actor {
-            Actor::Admin(_) => true,
-            Actor::Agency(code) => *code == grant.provider_agency,
-        };
-        if !allowed {
-            return Err(AccessError::NotAllowed(format!(
-                "{actor} cannot decide grant {id}: only its provider agency {} or an admin can",
-                grant.provider_agency
-            )));
-        }
+        provider_or_admin(actor, &grant, "decide")?;
         if grant.status != GrantStatus::Requested {
             return Err(AccessError::GrantState {
                 id: grant.id,
@@ -376,16 +382,7 @@ impl AccessStore {
         let now = db::now();
         let mut tx = begin_write(&self.pool).await?;
         let mut grant = load_grant(&mut tx, id).await?;
-        let allowed = match actor {
-            Actor::Admin(_) => true,
-            Actor::Agency(code) => *code == grant.provider_agency,
-        };
-        if !allowed {
-            return Err(AccessError::NotAllowed(format!(
-                "{actor} cannot approve grant {id} again: only its provider agency {} or an admin can",
-                grant.provider_agency
-            )));
-        }
+        provider_or_admin(actor, &grant, "approve again")?;
         if grant.status != GrantStatus::Approved {
             return Err(AccessError::GrantState {
                 id: grant.id,
@@ -478,12 +475,14 @@ impl AccessStore {
         let rows = sqlx::query(select_grants!(
             "WHERE ($1 IS NULL OR consumer_agency = $1) AND ($2 IS NULL OR provider_agency = $2) \
              AND ($3 IS NULL OR consumer_app = $3) AND ($4 IS NULL OR status = $4) \
+             AND ($5 IS NULL OR schema_name = $5) \
              ORDER BY requested_at DESC, id"
         ))
         .bind(filter.consumer_agency.as_ref().map(AgencyCode::as_str))
         .bind(filter.provider_agency.as_ref().map(AgencyCode::as_str))
         .bind(filter.application.as_deref())
         .bind(filter.status.map(GrantStatus::as_str))
+        .bind(filter.schema.as_deref())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(grant_from_row).collect()

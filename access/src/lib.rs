@@ -53,10 +53,9 @@ pub use error::AccessError;
 pub use grant_checks::purpose_matches;
 pub use grants::{Actor, Decision, Grant, GrantFilter, GrantRequest, GrantStatus};
 pub use keys::{CallerRecord, IssuedKey, KeyInfo, KeyKind, KeyLookupError, KeyMaterial, KeyStatus};
-pub use master::MasterKey;
+pub use master::{MasterKey, Sealer};
 pub use services::Service;
 
-use master::Sealer;
 use sqlx::SqlitePool;
 
 /// The registry, over the platform database. Cheap to clone (a pool handle

@@ -81,8 +81,11 @@ impl MasterKey {
 }
 
 /// Seals and opens key secrets with the key derived for that purpose.
+///
+/// Other parts of the platform seal their own secrets (connector
+/// configuration) with [`Sealer::for_purpose`], each under its own derived key.
 #[derive(Clone)]
-pub(crate) struct Sealer(Aes256Gcm);
+pub struct Sealer(Aes256Gcm);
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,13 +95,19 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub(crate) fn new(master: &MasterKey) -> Self {
-        let key = master.derive(KEY_ENCRYPTION_PURPOSE);
+        Self::for_purpose(master, KEY_ENCRYPTION_PURPOSE)
+    }
+
+    /// A sealer under the key derived from `master` for `purpose`.
+    pub fn for_purpose(master: &MasterKey, purpose: &str) -> Self {
+        let key = master.derive(purpose);
         Self(Aes256Gcm::new(&key.into()))
     }
 
-    /// `nonce ‖ ciphertext` of `secret`, bound to `access_key` as associated data
-    /// so a sealed secret copied to another key's row does not open.
-    pub(crate) fn seal(&self, access_key: &str, secret: &[u8]) -> Result<Vec<u8>, AccessError> {
+    /// `nonce ‖ ciphertext` of `secret`, bound to `context` (for a key secret, its
+    /// access key) as associated data, so a sealed value copied to another row
+    /// does not open.
+    pub fn seal(&self, context: &str, secret: &[u8]) -> Result<Vec<u8>, AccessError> {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = self
@@ -107,7 +116,7 @@ impl Sealer {
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: secret,
-                    aad: access_key.as_bytes(),
+                    aad: context.as_bytes(),
                 },
             )
             .map_err(|_| AccessError::Crypto("AES-GCM encryption failed".into()))?;
@@ -117,8 +126,8 @@ impl Sealer {
         Ok(sealed)
     }
 
-    /// The secret sealed by [`Sealer::seal`] for `access_key`.
-    pub(crate) fn open(&self, access_key: &str, sealed: &[u8]) -> Result<Vec<u8>, AccessError> {
+    /// The secret sealed by [`Sealer::seal`] for `context`.
+    pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, AccessError> {
         if sealed.len() < NONCE_LEN {
             return Err(AccessError::SecretUnreadable);
         }
@@ -128,7 +137,7 @@ impl Sealer {
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: access_key.as_bytes(),
+                    aad: context.as_bytes(),
                 },
             )
             .map_err(|_| AccessError::SecretUnreadable)

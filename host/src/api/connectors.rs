@@ -12,6 +12,7 @@ use crate::publish::{
     ConfigChange, ConnectorService, NoticeDoc, Requester, SettingDoc, Upload, VersionRow,
     VersionStatus,
 };
+use crate::runtime::Snapshot;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -179,8 +180,7 @@ fn requester(caller: &crate::auth::Caller) -> Requester {
     }
 }
 
-fn doc(row: &VersionRow, state: &AppState) -> VersionDoc {
-    let snapshot = state.registry.snapshot();
+fn doc(row: &VersionRow, snapshot: &Snapshot) -> VersionDoc {
     let pinned_schema = format!("{}@{}", row.name, row.version.major);
     let serving = snapshot
         .pinned
@@ -233,7 +233,10 @@ pub(crate) async fn publish(
     let row = service(&state)?
         .publish(upload, &requester(&caller), chrono::Utc::now())
         .await?;
-    Ok((StatusCode::CREATED, Json(doc(&row, &state))))
+    Ok((
+        StatusCode::CREATED,
+        Json(doc(&row, &state.registry.snapshot())),
+    ))
 }
 
 /// Every published version and the suspended connectors.
@@ -252,15 +255,14 @@ async fn versions(state: &AppState) -> Result<Json<VersionsResponse>, ApiError> 
     let service = service(state)?;
     let rows = service.versions().await?;
     let snapshot = state.registry.snapshot();
-    let mut suspended: Vec<String> = snapshot
+    let suspended: Vec<String> = snapshot
         .connectors
         .keys()
         .filter(|n| service.is_suspended(n))
         .cloned()
         .collect();
-    suspended.dedup();
     Ok(Json(VersionsResponse {
-        versions: rows.iter().map(|r| doc(r, state)).collect(),
+        versions: rows.iter().map(|r| doc(r, &snapshot)).collect(),
         suspended,
     }))
 }
@@ -302,7 +304,7 @@ async fn retire_as(
             chrono::Utc::now(),
         )
         .await?;
-    Ok(Json(doc(&row, state)))
+    Ok(Json(doc(&row, &state.registry.snapshot())))
 }
 
 /// Rolls a connector back (provider agency): the serving version of a major
@@ -332,9 +334,10 @@ async fn rollback_as(
     let (from, to) = service(state)?
         .rollback(name, body.major, who, chrono::Utc::now())
         .await?;
+    let snapshot = state.registry.snapshot();
     Ok(Json(RollbackResponse {
-        from: doc(&from, state),
-        to: doc(&to, state),
+        from: doc(&from, &snapshot),
+        to: doc(&to, &snapshot),
     }))
 }
 

@@ -218,9 +218,10 @@ impl AuthService {
         self.master.derive("lgsp upstream signing v1")
     }
 
-    /// The key that seals connector configuration values.
-    pub fn connector_config_key(&self) -> [u8; 32] {
-        self.master.derive("lgsp connector configuration v1")
+    /// The master key, for parts of the platform that derive their own
+    /// keys from it (connector configuration sealing).
+    pub(crate) fn master(&self) -> &MasterKey {
+        &self.master
     }
 
     /// The secret with which the platform signs what connector `name` sends

@@ -22,6 +22,7 @@ mod tests;
 mod uptime;
 
 pub use probe::{Check, CheckOutcome, Probe, RegistryProbe, Target};
+pub(crate) use store::queue as queue_notification;
 pub use task::MonitorTask;
 
 use crate::runtime::Snapshot;

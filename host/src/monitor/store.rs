@@ -43,6 +43,33 @@ fn count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
+/// Queues `body` for delivery to `url` (once per event and recipient): the
+/// outbox is shared by status changes and by the notices of published
+/// connectors (`crate::publish`).
+pub(crate) async fn queue<'e, E>(
+    executor: E,
+    event_id: &str,
+    url: &str,
+    body: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query(
+        "INSERT OR IGNORE INTO monitor_outbox (event_id, url, body, created_ms, next_attempt_ms) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(event_id)
+    .bind(url)
+    .bind(body)
+    .bind(ms(at))
+    .bind(ms(at))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// One check and everything it leads to, written together.
 pub(crate) struct CheckRecord<'a> {
     pub(crate) target: &'a Target,
@@ -203,17 +230,7 @@ impl Store {
             let body = serde_json::to_string(change)
                 .map_err(|e| MonitorError::Corrupt(format!("cannot encode a change: {e}")))?;
             for url in r.recipients {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO monitor_outbox (event_id, url, body, created_ms, next_attempt_ms) \
-                     VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(&change.event_id)
-                .bind(url)
-                .bind(&body)
-                .bind(ms(r.at))
-                .bind(ms(r.at))
-                .execute(&mut *tx)
-                .await?;
+                queue(&mut *tx, &change.event_id, url, &body, r.at).await?;
             }
         }
         tx.commit().await?;

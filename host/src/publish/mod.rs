@@ -15,6 +15,7 @@ pub use store::{VersionRow, VersionStatus};
 
 use crate::audit::Auditor;
 use crate::auth::AuthService;
+use crate::auth::local_today as today;
 use crate::runtime::{
     LoadFailure, LoadedConnector, Manifest, PublishedVersion, Registry, Runtime, Snapshot,
     columns_of,
@@ -189,12 +190,6 @@ pub struct ConnectorService {
     live: tokio::sync::Mutex<Live>,
 }
 
-/// The day in Vietnam (UTC+7) at `now`: dates in rules and notices are
-/// Vietnamese calendar days.
-fn today(now: DateTime<Utc>) -> NaiveDate {
-    crate::auth::local_day(now).0
-}
-
 impl ConnectorService {
     /// Opens the publishing tables, applies the stored configuration and
     /// suspensions to the `installed` connectors, loads every serving
@@ -212,7 +207,7 @@ impl ConnectorService {
         installed_config: HashMap<String, BTreeMap<String, String>>,
     ) -> Result<Self, PublishError> {
         let store = Store::open(auth.access().pool().clone(), outbox).await?;
-        let sealer = ConfigSealer::new(auth.connector_config_key());
+        let sealer = ConfigSealer::new(auth.master());
         let service = Self {
             runtime,
             registry,
@@ -359,8 +354,8 @@ impl ConnectorService {
         publisher: &Requester,
         now: DateTime<Utc>,
     ) -> Result<VersionRow, PublishError> {
-        let result = self.try_publish(&upload, publisher, now).await;
         let sha256 = crate::runtime::sha256_hex(&upload.component);
+        let result = self.try_publish(&upload, &sha256, publisher, now).await;
         match &result {
             Ok(row) => {
                 let mut draft =
@@ -389,7 +384,7 @@ impl ConnectorService {
                 let mut draft = self.draft(now, "connector publish refused", &name, None);
                 draft.outcome = Outcome::Failed;
                 "connector_rejected".clone_into(&mut draft.code);
-                draft.detail.insert("sha256".into(), sha256);
+                draft.detail.insert("sha256".into(), sha256.clone());
                 draft
                     .detail
                     .insert("signer_key".into(), upload.signer_key.clone());
@@ -403,6 +398,7 @@ impl ConnectorService {
     async fn try_publish(
         &self,
         upload: &Upload,
+        sha256: &str,
         publisher: &Requester,
         now: DateTime<Utc>,
     ) -> Result<VersionRow, PublishError> {
@@ -417,7 +413,6 @@ impl ConnectorService {
             ));
         };
         let mut problems = Vec::new();
-        let sha256 = crate::runtime::sha256_hex(&upload.component);
         let mut manifest = match parse_manifest(&upload.manifest) {
             Ok(m) => m,
             Err(p) => {
@@ -462,7 +457,8 @@ impl ConnectorService {
                 "the schema name {name} is reserved for the shared catalogs"
             ));
         }
-        let live = self.live.lock().await;
+        // Held to the end: publications, like every change, run one at a time.
+        let mut live = self.live.lock().await;
         if live.installed.contains_key(&name) {
             problems.push(format!(
                 "{name} is installed by the operator from the connectors directory; it cannot also be published"
@@ -500,7 +496,17 @@ impl ConnectorService {
                 ));
             }
         }
-        problems.extend(self.check_signer(upload, agency, &name, &sha256, now).await);
+        problems.extend(
+            self.check_signer(
+                upload,
+                agency,
+                &name,
+                manifest.version.as_deref().unwrap_or_default(),
+                sha256,
+                now,
+            )
+            .await,
+        );
 
         // Code whose signature or publisher does not check out is compiled
         // and inspected, never run.
@@ -529,7 +535,7 @@ impl ConnectorService {
         let row = VersionRow {
             name: name.clone(),
             version: version.clone(),
-            sha256,
+            sha256: sha256.to_owned(),
             size_bytes: upload.component.len() as u64,
             provider: agency.clone(),
             signer_key: upload.signer_key.clone(),
@@ -543,8 +549,6 @@ impl ConnectorService {
             retire_reason: None,
             retired_at: None,
         };
-        drop(live);
-        let mut live = self.live.lock().await;
         self.store.insert(&row, &upload.component).await?;
         live.loaded
             .insert((name.clone(), version.clone()), Arc::new(loaded));
@@ -575,6 +579,7 @@ impl ConnectorService {
         upload: &Upload,
         agency: &str,
         name: &str,
+        version: &str,
         sha256: &str,
         now: DateTime<Utc>,
     ) -> Vec<String> {
@@ -593,11 +598,7 @@ impl ConnectorService {
                 signer.agency.code
             ));
         }
-        let version = parse_manifest(&upload.manifest)
-            .ok()
-            .and_then(|m| m.version)
-            .unwrap_or_default();
-        match lgsp_auth::verify_connector(&signer.key, name, &version, sha256, &upload.signature) {
+        match lgsp_auth::verify_connector(&signer.key, name, version, sha256, &upload.signature) {
             Ok(()) => {}
             Err(lgsp_auth::SignatureError::WrongKeyType { .. }) => problems.push(format!(
                 "signing key {key} is an HMAC key; a component is signed with an RSA key registered to the agency"
@@ -622,12 +623,7 @@ impl ConnectorService {
         let until = today(now) + Days::new(MIN_OVERLAP_DAYS);
         let grants = self.approved_grants(&row.name).await?;
         let snapshot = self.registry.snapshot();
-        let mut consumers: Vec<String> = grants
-            .iter()
-            .map(|g| g.consumer_agency.to_string())
-            .collect();
-        consumers.sort();
-        consumers.dedup();
+        let consumers = consumer_agencies(&grants);
         let notice = NewNotice {
             name: &row.name,
             version: &row.version.to_string(),
@@ -680,16 +676,10 @@ impl ConnectorService {
     async fn approved_grants(&self, name: &str) -> Result<Vec<lgsp_access::Grant>, PublishError> {
         let filter = GrantFilter {
             status: Some(GrantStatus::Approved),
+            schema: Some(name.to_owned()),
             ..GrantFilter::default()
         };
-        Ok(self
-            .auth
-            .access()
-            .grants(&filter)
-            .await?
-            .into_iter()
-            .filter(|g| g.schema == name)
-            .collect())
+        Ok(self.auth.access().grants(&filter).await?)
     }
 
     fn draft(&self, now: DateTime<Utc>, action: &str, name: &str, provider: Option<&str>) -> Draft {
@@ -810,15 +800,7 @@ impl ConnectorService {
     }
 
     async fn consumers_of(&self, name: &str) -> Result<Vec<String>, PublishError> {
-        let mut consumers: Vec<String> = self
-            .approved_grants(name)
-            .await?
-            .iter()
-            .map(|g| g.consumer_agency.to_string())
-            .collect();
-        consumers.sort();
-        consumers.dedup();
-        Ok(consumers)
+        Ok(consumer_agencies(&self.approved_grants(name).await?))
     }
 
     /// Retires every version whose date has come: it stops serving and its
@@ -1210,6 +1192,17 @@ impl ConnectorService {
         }
         self.store.set_webhook(application, agency, url, now).await
     }
+}
+
+/// The agencies holding `grants`, each once.
+fn consumer_agencies(grants: &[lgsp_access::Grant]) -> Vec<String> {
+    let mut agencies: Vec<String> = grants
+        .iter()
+        .map(|g| g.consumer_agency.to_string())
+        .collect();
+    agencies.sort();
+    agencies.dedup();
+    agencies
 }
 
 /// A configuration key: what `config("key")` can name.

@@ -443,17 +443,7 @@ impl Store {
         }
         tx.commit().await?;
         for (event_id, url, body) in deliveries {
-            sqlx::query(
-                "INSERT OR IGNORE INTO monitor_outbox (event_id, url, body, created_ms, next_attempt_ms) \
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(event_id)
-            .bind(url)
-            .bind(body)
-            .bind(ms(at))
-            .bind(ms(at))
-            .execute(&self.outbox)
-            .await?;
+            crate::monitor::queue_notification(&self.outbox, &event_id, &url, &body, at).await?;
         }
         Ok(agencies.len())
     }

@@ -11,6 +11,7 @@ use super::error::LoadError;
 use super::gate::UpstreamGate;
 use super::manifest::{ConnectorSource, Manifest};
 use super::outbound::OutboundPolicy;
+use super::store::StoreState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::Component;
@@ -59,36 +60,11 @@ impl Runtime {
         config: &BTreeMap<String, String>,
     ) -> Result<LoadedConnector, LoadError> {
         let name = manifest.name.clone();
-        let fail = |p: String| LoadError::one(&name, p);
-        if wasm.len() as u64 > MAX_COMPONENT_BYTES {
-            return Err(fail(format!(
-                "the component is {} bytes; the limit is {MAX_COMPONENT_BYTES}",
-                wasm.len()
-            )));
-        }
-        let sha256 = cache::sha256_hex(&wasm);
-        let component = self.compile(wasm, &sha256).await.map_err(fail)?;
-
-        let mut problems = foreign_imports(&self.engine, &component);
-        let pre = match self.linker.instantiate_pre(&component) {
-            Ok(instance_pre) => match ConnectorPre::new(instance_pre) {
-                Ok(pre) => Some(pre),
-                Err(e) => {
-                    problems.push(format!(
-                        "does not implement the lgsp:connector world: {e:#}"
-                    ));
-                    None
-                }
-            },
-            Err(e) => {
-                if problems.is_empty() {
-                    problems.push(format!(
-                        "imports something the lgsp:connector contract does not provide: {e:#}"
-                    ));
-                }
-                None
-            }
-        };
+        let (component, sha256) = self
+            .compile_checked(wasm)
+            .await
+            .map_err(|p| LoadError::one(&name, p))?;
+        let (pre, mut problems) = self.check_contract(&component);
 
         let limits = self
             .settings
@@ -191,6 +167,19 @@ impl Runtime {
         })
     }
 
+    /// The component and its SHA-256, within the size cap and compiled.
+    async fn compile_checked(&self, wasm: Vec<u8>) -> Result<(Component, String), String> {
+        if wasm.len() as u64 > MAX_COMPONENT_BYTES {
+            return Err(format!(
+                "the component is {} bytes; the limit is {MAX_COMPONENT_BYTES}",
+                wasm.len()
+            ));
+        }
+        let sha256 = cache::sha256_hex(&wasm);
+        let component = self.compile(wasm, &sha256).await?;
+        Ok((component, sha256))
+    }
+
     /// The compiled component: from memory when this process compiled it
     /// already (a version swapped back in, a configuration change), else
     /// from the disk cache or the compiler.
@@ -226,32 +215,43 @@ impl Runtime {
     /// compiles, imports only what the contract provides and exports the
     /// connector world. For uploads whose signature does not check out.
     pub async fn inspect(&self, wasm: Vec<u8>) -> Vec<String> {
-        if wasm.len() as u64 > MAX_COMPONENT_BYTES {
-            return vec![format!(
-                "the component is {} bytes; the limit is {MAX_COMPONENT_BYTES}",
-                wasm.len()
-            )];
-        }
-        let sha256 = cache::sha256_hex(&wasm);
-        let component = match self.compile(wasm, &sha256).await {
-            Ok(c) => c,
+        let component = match self.compile_checked(wasm).await {
+            Ok((c, _)) => c,
             Err(e) => return vec![e],
         };
-        let mut problems = foreign_imports(&self.engine, &component);
-        match self.linker.instantiate_pre(&component) {
-            Ok(pre) => {
-                if let Err(e) = ConnectorPre::new(pre) {
+        self.check_contract(&component).1
+    }
+
+    /// Whether `component` fits the contract: imports nothing beyond it
+    /// (every foreign import named) and exports the connector world. The
+    /// template to instantiate when it does.
+    fn check_contract(
+        &self,
+        component: &Component,
+    ) -> (Option<ConnectorPre<StoreState>>, Vec<String>) {
+        let mut problems = foreign_imports(&self.engine, component);
+        let pre = match self.linker.instantiate_pre(component) {
+            Ok(instance_pre) => match ConnectorPre::new(instance_pre) {
+                Ok(pre) => Some(pre),
+                Err(e) => {
                     problems.push(format!(
                         "does not implement the lgsp:connector world: {e:#}"
                     ));
+                    None
                 }
+            },
+            // The linker names only the first missing import; keep its
+            // message when the import check found nothing itself.
+            Err(e) => {
+                if problems.is_empty() {
+                    problems.push(format!(
+                        "imports something the lgsp:connector contract does not provide: {e:#}"
+                    ));
+                }
+                None
             }
-            Err(e) if problems.is_empty() => problems.push(format!(
-                "imports something the lgsp:connector contract does not provide: {e:#}"
-            )),
-            Err(_) => {}
-        }
-        problems
+        };
+        (pre, problems)
     }
 
     /// The kill switch of connector `name` (shared by all its versions).

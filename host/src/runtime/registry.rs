@@ -68,11 +68,16 @@ impl Snapshot {
     }
 
     /// The pinned schemas of connector `name` (`name@1`, `name@2`, ...).
-    pub fn pinned_of(&self, name: &str) -> impl Iterator<Item = (&str, &Arc<LoadedConnector>)> {
-        let name = name.to_owned();
+    pub fn pinned_of<'s, 'n>(
+        &'s self,
+        name: &'n str,
+    ) -> impl Iterator<Item = (&'s str, &'s Arc<LoadedConnector>)> + use<'s, 'n> {
         self.pinned
             .iter()
-            .filter(move |(k, _)| k.split_once('@').is_some_and(|(base, _)| base == name))
+            .filter(move |(k, _)| {
+                k.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('@'))
+            })
             .map(|(k, v)| (k.as_str(), v))
     }
 }

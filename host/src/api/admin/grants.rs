@@ -59,6 +59,7 @@ pub(crate) async fn list(
         provider_agency: query_code("provider_agency", q.provider_agency.as_deref())?,
         application: q.application.filter(|a| !a.is_empty()),
         status: parse_status(q.status.as_deref())?,
+        schema: None,
     };
     let grants = state.auth.access().grants(&filter).await?;
     Ok(Json(GrantsResponse {

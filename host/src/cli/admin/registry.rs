@@ -551,6 +551,7 @@ pub(super) async fn grant(
                 provider_agency: provider_agency.as_deref().map(code).transpose()?,
                 application,
                 status: status.as_deref().map(parse_grant_status).transpose()?,
+                schema: None,
             };
             let grants: Vec<GrantDoc> = access
                 .grants(&filter)
