@@ -301,6 +301,7 @@ pub async fn start_with(
         monitor_sink(&audit),
     )
     .await?;
+    connectors.set_delivery_waker(monitor.delivery_waker());
     let monitor_task = monitor.spawn(registry.clone());
     let app = api::router(AppState {
         query: query.clone(),

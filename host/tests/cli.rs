@@ -1,5 +1,6 @@
 //! The `lgsp` command line against a real server: `query` in every output
-//! format and its errors, `openapi`, and clear failures for bad input.
+//! format and its errors, `connector` publishing a signed component,
+//! `openapi`, and clear failures for bad input.
 
 use std::process::{Command, Output};
 
@@ -9,6 +10,8 @@ const LGSP: &str = env!("CARGO_BIN_EXE_lgsp");
 struct Served {
     server: lgsp_host::RunningServer,
     credentials: std::path::PathBuf,
+    /// The application the credentials belong to.
+    application: String,
 }
 
 async fn server() -> Served {
@@ -76,6 +79,7 @@ async fn server() -> Served {
     Served {
         server,
         credentials,
+        application: app.id,
     }
 }
 
@@ -94,6 +98,7 @@ async fn query_prints_a_table_csv_and_json() {
     let Served {
         server,
         credentials,
+        ..
     } = server().await;
     let url = server.base_url();
     let sql = "SELECT 1 + 1 AS two, 'Hà Nội' AS ten";
@@ -146,6 +151,7 @@ async fn query_errors_exit_non_zero_with_the_code_and_request_id() {
     let Served {
         server,
         credentials,
+        ..
     } = server().await;
     let out = lgsp(vec![
         "query".into(),
@@ -219,4 +225,167 @@ async fn bad_configuration_and_missing_components_are_explained() {
         ),
         "{err}"
     );
+}
+
+/// The test components' directory (`scripts/build-wasm.sh`, or
+/// `LGSP_WASM_DIR`): `<target>/wasm32-wasip2/wasm`.
+fn wasm_dir() -> std::path::PathBuf {
+    std::env::var_os("LGSP_WASM_DIR").map_or_else(
+        || {
+            std::env::current_exe()
+                .expect("test executable")
+                .ancestors()
+                .nth(3)
+                .expect("the test executable sits in <target>/<profile>/deps")
+                .join("wasm32-wasip2")
+                .join("wasm")
+        },
+        std::path::PathBuf::from,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connector_publish_signs_uploads_and_lists_and_a_refusal_gives_every_reason() {
+    let Served {
+        server,
+        credentials,
+        application,
+    } = server().await;
+    let rsa = server
+        .auth()
+        .access()
+        .create_key(
+            &application,
+            lgsp_access::KeyMaterial::Rsa {
+                public_key_pem: lgsp_auth::vectors::TEST_RSA_PUBLIC_KEY_PEM.into(),
+            },
+            None,
+        )
+        .await
+        .expect("RSA key registered");
+    let dir = credentials.parent().expect("directory").to_path_buf();
+    let key_file = dir.join(format!("signing-{}.pem", rsa.info.access_key));
+    std::fs::write(&key_file, lgsp_auth::vectors::TEST_RSA_PRIVATE_KEY_PEM).expect("key file");
+    let component = wasm_dir().join("lgsp_test_evolving-1.0.0.wasm");
+    assert!(
+        component.exists(),
+        "{} is missing: run scripts/build-wasm.sh",
+        component.display()
+    );
+    let manifest = |version: &str| {
+        let path = dir.join(format!("thu_nghiem-{version}-{}.toml", rsa.info.access_key));
+        std::fs::write(
+            &path,
+            format!("name = \"thu_nghiem\"\nversion = \"{version}\"\n"),
+        )
+        .expect("manifest");
+        path.display().to_string()
+    };
+    let with_profile = |mut args: Vec<String>| {
+        args.extend([
+            "--credentials".to_owned(),
+            credentials.display().to_string(),
+        ]);
+        args
+    };
+    let publish = |version: &str| {
+        with_profile(vec![
+            "connector".into(),
+            "publish".into(),
+            "--manifest".into(),
+            manifest(version),
+            "--component".into(),
+            component.display().to_string(),
+            "--signing-key".into(),
+            key_file.display().to_string(),
+            "--signing-key-id".into(),
+            rsa.info.access_key.clone(),
+        ])
+    };
+    let wasm = std::fs::read(&component).expect("component");
+    let sha256 = lgsp_host::runtime::sha256_hex(&wasm);
+
+    // Signed offline, the signature is the one the library makes.
+    let out = lgsp(vec![
+        "connector".into(),
+        "sign".into(),
+        "--manifest".into(),
+        manifest("1.0.0"),
+        "--component".into(),
+        component.display().to_string(),
+        "--signing-key".into(),
+        key_file.display().to_string(),
+        "--signing-key-id".into(),
+        rsa.info.access_key.clone(),
+    ])
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let signature: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let key = lgsp_auth::SigningKey::rsa_from_pem(lgsp_auth::vectors::TEST_RSA_PRIVATE_KEY_PEM)
+        .expect("key");
+    assert_eq!(signature["key"], rsa.info.access_key.as_str());
+    assert_eq!(
+        signature["value"],
+        lgsp_auth::sign_connector(&key, "thu_nghiem", "1.0.0", &sha256)
+            .expect("signs")
+            .as_str()
+    );
+
+    // A manifest that names another version than the component's: refused,
+    // with the reason, and nothing published.
+    let out = lgsp(publish("1.1.0")).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("[connector_rejected] (HTTP 422"), "{err}");
+    assert!(
+        err.contains("- the component is version 1.0.0 but its manifest expects 1.1.0"),
+        "{err}"
+    );
+
+    let out = lgsp(publish("1.0.0")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&format!(
+            "published thu_nghiem 1.0.0 ({} bytes, sha256 {sha256}, signed with {})",
+            wasm.len(),
+            rsa.info.access_key
+        )),
+        "{said}"
+    );
+    assert!(said.contains("serving now as \"thu_nghiem@1\""), "{said}");
+
+    let out = lgsp(with_profile(vec!["connector".into(), "list".into()])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("thu_nghiem"))
+        .unwrap_or_else(|| panic!("not listed: {listed}"));
+    assert!(
+        line.contains("1.0.0") && line.contains("active") && line.contains("serving"),
+        "{line}"
+    );
+    assert!(line.contains(&sha256[..12]), "{line}");
+
+    // Retirement too early for the rules: the platform's reason, verbatim.
+    let too_soon = (chrono::Utc::now().date_naive() + chrono::Days::new(10)).to_string();
+    let out = lgsp(with_profile(vec![
+        "connector".into(),
+        "retire".into(),
+        "thu_nghiem".into(),
+        "1.0.0".into(),
+        "--on".into(),
+        too_soon,
+        "--reason".into(),
+        "thử".into(),
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("[invalid_connector_request] (HTTP 422"),
+        "{}",
+        text(&out.stderr)
+    );
+    server.shutdown().await;
 }

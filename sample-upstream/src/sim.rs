@@ -58,6 +58,12 @@ pub struct Fault {
     /// Only requests whose body contains this text are affected (for APIs
     /// such as SOAP where every call has the same URI).
     pub body_contains: Option<String>,
+    /// Answers `302 Found` with this `Location` (a redirect to elsewhere).
+    pub redirect_to: Option<String>,
+    /// Answers 200 with a body of this many bytes, generated as it is sent
+    /// (an upstream answering gigabytes); how much actually left is
+    /// [`Sim::bytes_streamed`].
+    pub stream_bytes: Option<u64>,
 }
 
 /// Counters, log, fault queue and rate limit shared by every route of one upstream.
@@ -70,6 +76,7 @@ pub struct Sim {
     log: Mutex<VecDeque<LoggedRequest>>,
     faults: Mutex<VecDeque<Fault>>,
     rate_limit: Option<Mutex<RateWindow>>,
+    streamed: Arc<AtomicU64>,
 }
 
 /// A fixed one-second window, as many agency gateways count.
@@ -115,7 +122,14 @@ impl Sim {
                     count: 0,
                 })
             }),
+            streamed: Arc::default(),
         }
+    }
+
+    /// Bytes of `stream_bytes` bodies handed to the network so far: what a
+    /// reader that stopped early made the upstream send.
+    pub fn bytes_streamed(&self) -> u64 {
+        self.streamed.load(Ordering::SeqCst)
     }
 
     /// Whether a request arriving now is over the rate limit.
@@ -171,6 +185,7 @@ impl Sim {
     pub fn reset(&self) {
         self.requests.store(0, Ordering::SeqCst);
         self.max_in_flight.store(0, Ordering::SeqCst);
+        self.streamed.store(0, Ordering::SeqCst);
         lock(&self.log).clear();
         lock(&self.faults).clear();
     }
@@ -282,6 +297,12 @@ pub(crate) async fn observe(State(sim): State<Arc<Sim>>, req: Request, next: Nex
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
+        if let Some(location) = fault.redirect_to {
+            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        }
+        if let Some(total) = fault.stream_bytes {
+            return endless_body(total, sim.streamed.clone());
+        }
         if let Some(body) = fault.body {
             let status = fault
                 .status
@@ -297,6 +318,33 @@ pub(crate) async fn observe(State(sim): State<Arc<Sim>>, req: Request, next: Nex
         }
     }
     next.run(req).await
+}
+
+/// A 200 answer of `total` bytes made one chunk at a time as the reader
+/// takes them, so that gigabytes cost nothing unless they are read.
+fn endless_body(total: u64, streamed: Arc<AtomicU64>) -> Response {
+    const CHUNK: usize = 64 << 10;
+    let chunk = axum::body::Bytes::from(vec![b'x'; CHUNK]);
+    let chunks = futures::stream::unfold(total, move |left| {
+        let chunk = chunk.clone();
+        let streamed = streamed.clone();
+        async move {
+            if left == 0 {
+                return None;
+            }
+            let n = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+            streamed.fetch_add(n as u64, Ordering::SeqCst);
+            Some((
+                Ok::<_, std::convert::Infallible>(chunk.slice(..n)),
+                left - n as u64,
+            ))
+        }
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response()
 }
 
 fn fault_response(status: u16, retry_after: Option<u32>) -> Response {

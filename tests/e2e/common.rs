@@ -36,6 +36,31 @@ impl Answer {
         self.body["message"].as_str().unwrap_or("")
     }
 
+    /// Checks that the request's one audit entry records its failure: a data
+    /// request on `service` that failed with `code`.
+    pub(crate) async fn assert_audited(&self, service: &str, code: &str) {
+        let entries = lgsp_audit::entries(
+            self.platform.audit.pool(),
+            &lgsp_audit::EntryFilter::default(),
+        )
+        .await
+        .expect("the audit log reads");
+        let mine: Vec<_> = entries
+            .into_iter()
+            .filter(|e| e.entry.draft.request_id.as_deref() == Some(self.request_id.as_str()))
+            .map(|e| e.entry.draft)
+            .collect();
+        assert_eq!(mine.len(), 1, "entries of {}: {mine:#?}", self.request_id);
+        let entry = &mine[0];
+        assert_eq!(entry.kind, lgsp_audit::Kind::Data);
+        assert_eq!(entry.outcome, lgsp_audit::Outcome::Failed, "{entry:#?}");
+        assert_eq!(entry.code, code, "{entry:#?}");
+        assert!(
+            entry.resource.services.iter().any(|s| s.name == service),
+            "{entry:#?}"
+        );
+    }
+
     /// Population-database calls made for this request.
     pub(crate) fn upstream_calls(&self) -> Vec<LoggedRequest> {
         self.calls_to(Source::DanCu)

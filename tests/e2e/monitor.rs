@@ -11,10 +11,11 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// What the admin webhook received: (event id header, signature header, body).
-type Received = Arc<Mutex<Vec<(String, String, Bytes)>>>;
+/// What a webhook received: (event id header, signature header, body).
+pub(crate) type Received = Arc<Mutex<Vec<(String, String, Bytes)>>>;
 
-async fn receiver() -> (String, Received) {
+/// A webhook receiver on loopback: its URL and what it received.
+pub(crate) async fn receiver() -> (String, Received) {
     let received: Received = Arc::default();
     let store = received.clone();
     let app = axum::Router::new().route(
@@ -102,26 +103,47 @@ async fn wait_for(platform: &Platform, status: &str) -> Value {
     );
 }
 
-/// The events received for dan_cu, as (event id, to) in arrival order, each
-/// checked against the platform's public key.
-fn events(received: &Received, key: &lgsp_audit::PublicKey) -> Vec<(String, String)> {
+/// Every body received, as (event id header, JSON body) in arrival order,
+/// each checked against the platform's public key.
+pub(crate) fn signed_bodies(
+    received: &Received,
+    key: &lgsp_audit::PublicKey,
+) -> Vec<(String, Value)> {
     received
         .lock()
         .expect("lock")
         .iter()
-        .filter_map(|(id, signature, body)| {
+        .map(|(id, signature, body)| {
             assert!(
                 key.verifies(body, signature),
                 "a webhook body is not signed by the platform key"
             );
-            let event: Value = serde_json::from_slice(body).expect("JSON body");
+            (id.clone(), serde_json::from_slice(body).expect("JSON body"))
+        })
+        .collect()
+}
+
+/// The platform's public key, as anyone can fetch it.
+pub(crate) async fn platform_key(platform: &Platform) -> lgsp_audit::PublicKey {
+    let key: Value = reqwest::get(format!("{}/v1/audit/public-key", platform.url))
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    lgsp_audit::PublicKey::from_base64(key["public_key"].as_str().expect("key"))
+        .expect("public key")
+}
+
+/// The events received for dan_cu, as (event id, to) in arrival order, each
+/// checked against the platform's public key.
+fn events(received: &Received, key: &lgsp_audit::PublicKey) -> Vec<(String, String)> {
+    signed_bodies(received, key)
+        .into_iter()
+        .filter_map(|(id, event)| {
             assert_eq!(event["event_id"].as_str(), Some(id.as_str()));
-            (event["service"] == "dan_cu").then(|| {
-                (
-                    id.clone(),
-                    event["to"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+            (event["service"] == "dan_cu")
+                .then(|| (id, event["to"].as_str().unwrap_or_default().to_owned()))
         })
         .collect()
 }
@@ -130,14 +152,7 @@ fn events(received: &Received, key: &lgsp_audit::PublicKey) -> Vec<(String, Stri
 async fn a_lost_service_goes_offline_once_and_comes_back_once() {
     let (url, received) = receiver().await;
     let platform = monitored(url);
-    let key: Value = reqwest::get(format!("{}/v1/audit/public-key", platform.url))
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("json");
-    let key = lgsp_audit::PublicKey::from_base64(key["public_key"].as_str().expect("key"))
-        .expect("public key");
+    let key = platform_key(platform).await;
     wait_for(platform, "online").await;
 
     // The upstream's health endpoint fails until told otherwise.

@@ -4,15 +4,15 @@
 //! sealed configuration, with queries running throughout. Each platform
 //! here is its own, so one test's versions do not meet another's.
 
-use base64::Engine as _;
 use chrono::{Days, Utc};
-use lgsp_tests::{Call, Platform, SignedClient, connector_source, dan_cu_source, wasm_dir};
+use lgsp_tests::publishing::{
+    NAME, column, component, first_provider, grant_consumer, manifest, publish, publisher, rows,
+    send, sha256, sign, upload,
+};
+use lgsp_tests::{Platform, SignedClient, connector_source, dan_cu_source};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-const PURPOSE: &str = "kiểm thử xuất bản";
-const NAME: &str = "thu_nghiem";
 
 fn start() -> Platform {
     let config = lgsp_host::Config {
@@ -46,156 +46,6 @@ fn rejections_platform() -> &'static Platform {
     P.get_or_init(start)
 }
 
-fn component(version: &str) -> Vec<u8> {
-    std::fs::read(wasm_dir().join(format!("lgsp_test_evolving-{version}.wasm"))).expect("component")
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
-fn manifest(version: &str) -> String {
-    format!("name = \"{NAME}\"\nversion = \"{version}\"\n")
-}
-
-/// A provider agency's application with its HMAC key (to sign requests)
-/// and an RSA key (to sign components).
-struct Publisher {
-    agency: String,
-    client: SignedClient,
-    rsa_key: String,
-}
-
-const RSA_PRIVATE: &str = lgsp_auth::vectors::TEST_RSA_PRIVATE_KEY_PEM;
-
-async fn publisher(platform: &Platform, agency: &str) -> Publisher {
-    let app = &platform.sample.providers[agency];
-    let rsa = platform
-        .auth
-        .access()
-        .create_key(
-            &app.application,
-            lgsp_access::KeyMaterial::Rsa {
-                public_key_pem: lgsp_auth::vectors::TEST_RSA_PUBLIC_KEY_PEM.into(),
-            },
-            None,
-        )
-        .await
-        .expect("RSA key registered");
-    Publisher {
-        agency: agency.to_owned(),
-        client: SignedClient::new(
-            &platform.url,
-            lgsp_auth::Credentials::hmac(app.access_key.clone(), &app.secret_key),
-            "",
-            vec![],
-        ),
-        rsa_key: rsa.info.access_key,
-    }
-}
-
-fn sign(key: &str, name: &str, version: &str, wasm: &[u8]) -> Value {
-    let signing = lgsp_auth::SigningKey::rsa_from_pem(RSA_PRIVATE).expect("key");
-    let value = lgsp_auth::sign_connector(&signing, name, version, &sha256(wasm)).expect("signs");
-    json!({ "key": key, "value": value })
-}
-
-async fn upload(p: &Publisher, manifest: &str, wasm: &[u8], signature: Value) -> (u16, Value) {
-    let body = json!({
-        "manifest": manifest,
-        "component": base64::engine::general_purpose::STANDARD.encode(wasm),
-        "signature": signature,
-    });
-    send(&p.client, "POST", "/v1/connectors", Some(body)).await
-}
-
-async fn publish(p: &Publisher, version: &str) -> (u16, Value) {
-    let wasm = component(version);
-    let signature = sign(&p.rsa_key, NAME, version, &wasm);
-    upload(p, &manifest(version), &wasm, signature).await
-}
-
-async fn send(
-    client: &SignedClient,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let r = client
-        .send(Call {
-            method,
-            path,
-            body,
-            ..Call::default()
-        })
-        .await;
-    let status = r.status().as_u16();
-    let text = r.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-/// Grants the platform's sample consumer `ho_so` for [`PURPOSE`] and
-/// returns the grant id and a client whose sessions reach the connector.
-async fn grant_consumer(
-    platform: &Platform,
-    provider: &str,
-    columns: &[&str],
-) -> (String, SignedClient) {
-    let access = platform.auth.access();
-    let today = Utc::now().date_naive();
-    let grant = access
-        .request_grant(
-            &platform.sample.consumer.application,
-            lgsp_access::GrantRequest {
-                schema: NAME.into(),
-                table: Some("ho_so".into()),
-                columns: columns.iter().map(|c| (*c).to_owned()).collect(),
-                clear_columns: vec![],
-                purpose: PURPOSE.into(),
-                valid_from: today,
-                valid_to: today + Days::new(3650),
-            },
-        )
-        .await
-        .expect("grant requested");
-    access
-        .decide_grant(
-            &grant.id,
-            &lgsp_access::Actor::Agency(provider.parse().expect("code")),
-            lgsp_access::Decision::Approve { row_filter: None },
-        )
-        .await
-        .expect("grant approved");
-    let client = SignedClient::new(
-        &platform.url,
-        platform.consumer_credentials(),
-        PURPOSE,
-        vec![NAME.into()],
-    );
-    (grant.id, client)
-}
-
-async fn rows(client: &SignedClient, sql: &str) -> (u16, Value) {
-    let r = client.query(sql, "application/json").await;
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("json"))
-}
-
-fn column(body: &Value, name: &str) -> Vec<String> {
-    body["rows"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| r[name].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn connector_actions(platform: &Platform) -> Vec<(String, Value)> {
     lgsp_audit::entries(platform.audit.pool(), &lgsp_audit::EntryFilter::default())
         .await
@@ -207,16 +57,6 @@ async fn connector_actions(platform: &Platform) -> Vec<(String, Value)> {
             (e.entry.draft.action.clone(), detail)
         })
         .collect()
-}
-
-fn first_provider(platform: &Platform) -> String {
-    platform
-        .sample
-        .providers
-        .keys()
-        .next()
-        .expect("a provider")
-        .clone()
 }
 
 #[tokio::test]
@@ -243,9 +83,28 @@ async fn publish_query_new_major_pin_reapprove_and_retire() {
     assert_eq!(column(&body, "ma"), ["HS1", "HS2", "HS3"]);
     assert_eq!(column(&body, "phien_ban"), ["1.0.0"; 3]);
 
+    // The consumer asks to hear of changes at a webhook as well.
+    let (hook, received) = crate::monitor::receiver().await;
+    let (status, body) = send(
+        &consumer,
+        "PUT",
+        "/v1/notices/webhook",
+        Some(json!({ "url": hook })),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+
     // 2.0.0 renames ho_ten, which the grant names.
     let (status, v2) = publish(&p, "2.0.0").await;
     assert_eq!(status, 201, "{v2}");
+    let key = crate::monitor::platform_key(platform).await;
+    let delivered = webhook_kinds(&received, &key, &["new_major", "reapproval_needed"]).await;
+    assert!(
+        delivered.iter().all(|n| n["connector"] == NAME
+            && n["version"] == "2.0.0"
+            && n["agency"] == platform.sample.consumer.agency.as_str()),
+        "{delivered:?}"
+    );
     let (status, notices) = send(&consumer, "GET", "/v1/notices", None).await;
     assert_eq!(status, 200, "{notices}");
     let kinds: Vec<&str> = notices["notices"]
@@ -446,6 +305,26 @@ async fn bad_uploads_are_refused_with_every_reason_and_audited() {
         "{body}"
     );
 
+    // Past the size cap, though well signed and otherwise the real thing
+    // (padded with a custom section, which any reader may skip).
+    let max = lgsp_host::runtime::MAX_COMPONENT_BYTES as usize;
+    let big = padded(&wasm, max + 1024);
+    let (status, body) = upload(
+        &p,
+        &manifest("1.0.0"),
+        &big,
+        sign(&p.rsa_key, NAME, "1.0.0", &big),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        reasons(&body).contains(&format!(
+            "the component is {} bytes; the limit is {max}",
+            big.len()
+        )),
+        "{body}"
+    );
+
     // Not a component at all; not base64.
     let (status, body) = upload(
         &p,
@@ -482,6 +361,33 @@ async fn bad_uploads_are_refused_with_every_reason_and_audited() {
     );
 }
 
+/// `wasm` with a custom section appended that brings it to at least `size`
+/// bytes.
+fn padded(wasm: &[u8], size: usize) -> Vec<u8> {
+    fn leb128(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let name = b"lgsp-padding";
+    let payload = size.saturating_sub(wasm.len());
+    let mut out = wasm.to_vec();
+    out.push(0); // custom section
+    let mut content = Vec::with_capacity(payload + 16);
+    leb128(name.len(), &mut content);
+    content.extend_from_slice(name);
+    content.resize(content.len() + payload, 0);
+    leb128(content.len(), &mut out);
+    out.extend_from_slice(&content);
+    out
+}
+
 /// Runs queries on `thu_nghiem` and on `dan_cu` until `stop`, counting
 /// answers by kind.
 #[derive(Default)]
@@ -492,8 +398,43 @@ struct Load {
     population_failed: AtomicU64,
 }
 
+/// Everything the platform logs (its own crates at every level, others from
+/// `info`) from the first call on, for the whole test process: a secret
+/// must appear in none of it.
+fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let filter = tracing_subscriber::EnvFilter::new(
+            "info,lgsp_host=trace,lgsp::connector=trace,lgsp_access=trace,lgsp_auth=trace,lgsp_audit=trace",
+        );
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(move || LogSink(sink.clone()))
+            .try_init()
+            .expect("no other test installs a log subscriber");
+        logs
+    })
+}
+
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn publish_rollback_suspend_and_configure_under_load_drop_nothing() {
+    let logs = captured_logs();
     let platform = swap_platform();
     let provider = first_provider(platform);
     let p = publisher(platform, &provider).await;
@@ -666,6 +607,40 @@ async fn publish_rollback_suspend_and_configure_under_load_drop_nothing() {
         .await
         .expect("audit reads");
     assert!(!serde_json::to_string(&all).expect("json").contains(secret));
+    // Nor is it in any log line, although the logs saw the connector's
+    // whole life (loads, swaps, queries).
+    let logs = String::from_utf8_lossy(&logs.lock().expect("log buffer")).into_owned();
+    assert!(
+        logs.contains("connector loaded") && logs.contains(NAME),
+        "the log capture saw nothing of {NAME}"
+    );
+    assert!(!logs.contains(secret), "the secret reached the log");
+}
+
+/// Waits (up to 30 s) until the webhook has received a notice of each of
+/// `kinds`, each body signed by the platform key; returns those notices.
+async fn webhook_kinds(
+    received: &crate::monitor::Received,
+    key: &lgsp_audit::PublicKey,
+    kinds: &[&str],
+) -> Vec<Value> {
+    for _ in 0..300 {
+        let notices = crate::monitor::signed_bodies(received, key)
+            .into_iter()
+            .map(|(id, notice)| {
+                assert_eq!(notice["event"], "connector_notice");
+                assert_eq!(format!("notice-{}", notice["id"]), id);
+                notice
+            });
+        let found: Vec<Value> = notices
+            .filter(|n| kinds.iter().any(|k| n["kind"] == *k))
+            .collect();
+        if kinds.iter().all(|k| found.iter().any(|n| n["kind"] == *k)) {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the webhook never received {kinds:?}");
 }
 
 fn fnv(text: &str) -> String {

@@ -1,9 +1,15 @@
 //! The sandbox holds against purpose-built hostile connectors: each breach is a
-//! clear error naming the connector and the limit, and the next query works.
+//! clear error naming the connector and the limit, leaves an audit entry with
+//! that error's code, and the next query works.
 
-use crate::common::{platform, query};
+use crate::common::{Answer, platform, query};
 use lgsp_host::runtime::{ConnectorSource, Runtime, RuntimeSettings};
 use std::time::{Duration, Instant};
+
+/// The breach is in the audit log, under its code.
+async fn assert_audited(answer: &Answer, code: &str) {
+    answer.assert_audited("hostile", code).await;
+}
 
 /// After any breach, both connectors still answer normally.
 async fn assert_still_healthy() {
@@ -29,6 +35,7 @@ async fn an_endless_loop_is_stopped_at_the_deadline() {
         a.message(),
         "connector hostile did not finish within its 1000 ms deadline"
     );
+    assert_audited(&a, "connector_timeout").await;
     // Stopped by the 1 s call deadline, long before the 30 s query limit.
     assert!(
         started.elapsed() < Duration::from_secs(15),
@@ -47,6 +54,7 @@ async fn memory_growth_past_the_limit_is_stopped() {
         a.message(),
         "connector hostile exceeded its memory limit of 32 MiB"
     );
+    assert_audited(&a, "connector_memory_limit").await;
     assert_still_healthy().await;
 }
 
@@ -55,6 +63,7 @@ async fn unbounded_recursion_is_stopped() {
     let a = query("SELECT n FROM hostile.recursion").await;
     assert_eq!(a.status, 502, "{}", a.body);
     assert_eq!(a.code(), "connector_stack_overflow");
+    assert_audited(&a, "connector_stack_overflow").await;
     assert_still_healthy().await;
 }
 
@@ -64,6 +73,7 @@ async fn a_panic_is_a_clear_error_that_keeps_its_message_in_the_log() {
     assert_eq!(a.status, 502, "{}", a.body);
     assert_eq!(a.code(), "connector_crashed");
     assert_eq!(a.message(), "connector hostile crashed (panic)");
+    assert_audited(&a, "connector_crashed").await;
     assert_still_healthy().await;
 }
 
@@ -83,6 +93,7 @@ async fn http_to_a_host_not_on_the_allowlist_is_refused() {
         a.upstream_calls().is_empty(),
         "the refused request reached the upstream"
     );
+    assert_audited(&a, "connector_network_denied").await;
     assert_still_healthy().await;
 }
 
@@ -98,6 +109,7 @@ async fn an_allowed_name_that_resolves_to_loopback_is_refused() {
         a.message()
     );
     assert!(a.upstream_calls().is_empty());
+    assert_audited(&a, "connector_network_denied").await;
     assert_still_healthy().await;
 }
 
@@ -116,10 +128,73 @@ async fn output_past_the_cap_is_stopped() {
         rows > 0 && rows <= 4 * 1024,
         "{rows} rows passed the 4 MiB cap"
     );
+    // Cut off after the status line went out: the entry still says why.
+    assert_audited(&a, "connector_output_limit").await;
     // Aggregating over it fails before any row is sent: a proper status.
     let a = query("SELECT COUNT(*) FROM hostile.big_output").await;
     assert_eq!(a.status, 502, "{}", a.body);
     assert_eq!(a.code(), "connector_output_limit");
+    assert_audited(&a, "connector_output_limit").await;
+    assert_still_healthy().await;
+}
+
+#[tokio::test]
+async fn a_redirect_elsewhere_is_not_followed_and_following_it_is_refused() {
+    let land = &platform().upstreams.dat_dai;
+    let population = platform().upstream.addr();
+    // The allowed land system answers with a redirect to the population
+    // system, which is not on the hostile connector's allowlist.
+    land.sim().inject(lgsp_sample_upstream::Fault {
+        count: 1,
+        redirect_to: Some(format!("http://{population}/api/v1/cong-dan")),
+        uri_contains: Some("probe=redirect".into()),
+        ..lgsp_sample_upstream::Fault::default()
+    });
+    let a = query("SELECT n FROM hostile.redirect_http").await;
+    assert_eq!(a.status, 502, "{}", a.body);
+    assert_eq!(a.code(), "connector_network_denied");
+    assert_eq!(
+        a.message(),
+        format!(
+            "connector hostile tried to reach {population}: it is not among the connector's allowed upstream hosts"
+        )
+    );
+    // The redirect was answered; the platform did not follow it, and the
+    // connector's own attempt never left.
+    assert_eq!(a.calls_to(lgsp_sample_upstream::Source::DatDai).len(), 1);
+    assert!(a.upstream_calls().is_empty(), "the redirect was followed");
+    assert_audited(&a, "connector_network_denied").await;
+    assert_still_healthy().await;
+}
+
+#[tokio::test]
+async fn an_upstream_answering_gigabytes_is_cut_off_at_the_response_cap() {
+    let land = &platform().upstreams.dat_dai;
+    let before = land.sim().bytes_streamed();
+    land.sim().inject(lgsp_sample_upstream::Fault {
+        count: 1,
+        stream_bytes: Some(4 << 30),
+        uri_contains: Some("probe=huge".into()),
+        ..lgsp_sample_upstream::Fault::default()
+    });
+    let a = query("SELECT n FROM hostile.huge_http").await;
+    assert_eq!(a.status, 502, "{}", a.body);
+    assert_eq!(a.code(), "upstream_response_too_large");
+    assert_eq!(
+        a.message(),
+        format!(
+            "the upstream {} of connector hostile answered more than the response cap of 1 MiB; the platform stopped reading there",
+            land.addr()
+        )
+    );
+    // Of the 4 GiB offered, little more than the cap (plus what socket
+    // buffers held) was ever produced.
+    let sent = land.sim().bytes_streamed() - before;
+    assert!(
+        (1 << 20) < sent && sent < (64 << 20),
+        "{sent} bytes left the upstream"
+    );
+    assert_audited(&a, "upstream_response_too_large").await;
     assert_still_healthy().await;
 }
 

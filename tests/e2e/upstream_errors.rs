@@ -93,6 +93,7 @@ async fn a_slow_upstream_is_an_upstream_timeout() {
         "{}",
         a.message()
     );
+    a.assert_audited("dan_cu", "upstream_timeout").await;
     let b = query(&format!(
         "SELECT ho_ten FROM dan_cu.cong_dan WHERE ma_xa = '{xa}'"
     ))

@@ -2,6 +2,7 @@
 //! components, a simulated upstream over a synthetic world, and a real platform
 //! server on loopback.
 
+pub mod publishing;
 mod signed;
 
 pub use signed::{Call, SignedClient};
@@ -196,6 +197,31 @@ pub fn hostile_source(upstream: &RunningUpstream) -> ConnectorSource {
     }
 }
 
+/// The hostile test connector as [`hostile_source`], also allowed to reach
+/// the simulated land database `land` (by address, so it connects): its
+/// `allowed_url` is that system's health route, which the tests make answer
+/// with a redirect or with gigabytes.
+pub fn hostile_source_allowed(
+    upstream: &RunningUpstream,
+    land: &RunningUpstream,
+) -> ConnectorSource {
+    let mut source = hostile_source(upstream);
+    source
+        .manifest
+        .upstream
+        .allowed_hosts
+        .push(land.addr().to_string());
+    source.manifest.config.insert(
+        "allowed_url".to_owned(),
+        format!(
+            "{}{}/trang-thai",
+            land.base_url(),
+            lgsp_sample_upstream::dat_dai::PREFIX
+        ),
+    );
+    source
+}
+
 /// A platform with its upstream and world, running on its own thread so that
 /// every test (each on its own tokio runtime) can use it over HTTP.
 #[derive(Debug)]
@@ -262,7 +288,10 @@ impl Platform {
                 .into_iter()
                 .map(|s| Ok(connector_source(s, upstreams.get(s))))
                 .collect();
-            sources.push(Ok(hostile_source(&upstreams.dan_cu)));
+            sources.push(Ok(hostile_source_allowed(
+                &upstreams.dan_cu,
+                &upstreams.dat_dai,
+            )));
             sources
         })
     }

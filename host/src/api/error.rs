@@ -415,6 +415,9 @@ impl From<ConnectorError> for ApiError {
             ConnectorError::NetworkDenied { .. } => {
                 (StatusCode::BAD_GATEWAY, "connector_network_denied", Conn)
             }
+            ConnectorError::UpstreamResponseTooLarge { .. } => {
+                (StatusCode::BAD_GATEWAY, "upstream_response_too_large", Conn)
+            }
             ConnectorError::UpstreamCallLimit { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "upstream_call_limit", Req)
             }
@@ -724,6 +727,18 @@ mod tests {
                 "connector_network_denied",
                 "connector",
                 "connector h tried to reach 10.0.0.1:80: it is not allowed",
+            ),
+            (
+                ConnectorError::UpstreamResponseTooLarge {
+                    connector: conn("h"),
+                    target: "10.0.0.1:80".into(),
+                    limit_bytes: 64 << 20,
+                }
+                .into(),
+                502,
+                "upstream_response_too_large",
+                "connector",
+                "the upstream 10.0.0.1:80 of connector h answered more than the response cap of 64 MiB; the platform stopped reading there",
             ),
             (
                 ConnectorError::Crashed {

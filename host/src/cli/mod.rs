@@ -1,8 +1,11 @@
-//! The `lgsp` command line: `serve`, `demo`, `query`, `catalog`.
+//! The `lgsp` command line: `serve`, `demo`, `query`, `connector`,
+//! `catalog`, `admin`, `audit`, `report`.
 
 mod admin;
 mod audit;
 mod catalog;
+mod client;
+mod connector;
 mod credentials;
 mod demo;
 mod query;
@@ -13,6 +16,8 @@ pub use admin::{
 };
 pub use audit::{AuditArgs, AuditCommand, ExportArg, ReportArg, ReportArgs, ReportFormat, RoleArg};
 pub use catalog::{CatalogArgs, CatalogCommand, CrosswalkInput, InputFormat, Level, OutputFile};
+pub use client::ProfileArgs;
+pub use connector::{ConnectorArgs, ConnectorCommand, SigningArgs};
 pub use demo::DemoArgs;
 pub use query::{OutputFormat, QueryArgs};
 
@@ -86,6 +91,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run SQL against a running platform and print the result.
     Query(QueryArgs),
+    /// Publish, sign, list, retire and roll back connectors on a running
+    /// platform (provider agencies); read notices (consumers).
+    Connector(ConnectorArgs),
     /// Print the OpenAPI document of the HTTP API (JSON).
     Openapi,
     /// Manage the shared catalogs in the platform database: list, create,
@@ -108,6 +116,7 @@ impl Cli {
         matches!(
             self.command,
             Command::Query(_)
+                | Command::Connector(_)
                 | Command::Openapi
                 | Command::Catalog(_)
                 | Command::Admin(_)
@@ -139,6 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(args).await,
         Command::Query(args) => query::run(args).await,
+        Command::Connector(args) => connector::run(args).await,
         Command::Catalog(args) => catalog::run(args).await,
         Command::Admin(args) => admin::run(args).await,
         Command::Audit(args) => audit::run(args).await,

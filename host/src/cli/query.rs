@@ -3,11 +3,11 @@
 //! credentials profile (like cloud CLIs), opens a session for the schemas the
 //! query names, and states the purpose.
 
+use super::client::{Client, ProfileArgs, refusal};
 use crate::api::{ARROW_STREAM, PURPOSE_HEADER};
 use anyhow::Context;
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use lgsp_auth::Credentials;
 use std::io::Write;
 
 /// How to print the result.
@@ -28,17 +28,9 @@ pub enum OutputFormat {
 pub struct QueryArgs {
     /// The SQL statement, e.g. "SELECT * FROM dan_cu.cong_dan WHERE so_dinh_danh = '...'".
     pub sql: String,
-    /// Credentials file (`lgsp admin credentials` writes one; the demo
-    /// prints its path) [default: $LGSP_CREDENTIALS, else
-    /// ~/.config/lgsp/credentials.toml].
-    #[arg(long)]
-    pub credentials: Option<std::path::PathBuf>,
-    /// Profile in the credentials file.
-    #[arg(long, env = "LGSP_PROFILE", default_value = "default")]
-    pub profile: String,
-    /// Base URL of the platform [default: the profile's `server`].
-    #[arg(long, env = "LGSP_SERVER")]
-    pub server: Option<String>,
+    /// Who signs, against which platform.
+    #[command(flatten)]
+    pub signer: ProfileArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -76,120 +68,14 @@ fn schemas_in(sql: &str) -> Vec<String> {
     schemas
 }
 
-/// The key a profile signs with.
-fn signing_credentials(p: &super::credentials::Profile) -> anyhow::Result<Credentials> {
-    let algorithm = match p.algorithm.as_deref() {
-        None => None,
-        Some(name) => Some(lgsp_auth::Algorithm::from_name(name).with_context(|| {
-            format!("algorithm {name:?}: use LGSP-HMAC-SHA256, LGSP-HMAC-SHA1 or LGSP-RSA-SHA256")
-        })?),
-    };
-    match (&p.secret_key, &p.rsa_private_key_file) {
-        (Some(secret), None) => Ok(match algorithm {
-            Some(lgsp_auth::Algorithm::HmacSha1) => Credentials::hmac_sha1(&p.access_key, secret),
-            _ => Credentials::hmac(&p.access_key, secret),
-        }),
-        (None, Some(file)) => {
-            let pem = std::fs::read_to_string(file)
-                .with_context(|| format!("reading the RSA private key {}", file.display()))?;
-            Credentials::rsa(&p.access_key, &pem)
-                .map_err(|e| anyhow::anyhow!("the RSA private key {}: {e}", file.display()))
-        }
-        _ => anyhow::bail!("the profile needs exactly one of secret_key and rsa_private_key_file"),
-    }
-}
-
-/// A signed request to the platform.
-struct Client {
-    http: reqwest::Client,
-    server: String,
-    creds: Credentials,
-}
-
-impl Client {
-    async fn send(
-        &self,
-        path: &str,
-        extra: &[(&str, &str)],
-        body: &serde_json::Value,
-    ) -> anyhow::Result<reqwest::Response> {
-        let body = serde_json::to_vec(body)?;
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::CONTENT_TYPE,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
-        for (name, value) in extra {
-            headers.insert(
-                reqwest::header::HeaderName::from_bytes(name.as_bytes())?,
-                reqwest::header::HeaderValue::from_bytes(value.as_bytes())?,
-            );
-        }
-        lgsp_auth::sign_request(
-            &self.creds,
-            "POST",
-            path,
-            &mut headers,
-            &body,
-            chrono::Utc::now(),
-            &lgsp_auth::new_nonce(),
-        )
-        .context("signing the request")?;
-        self.http
-            .post(format!("{}{path}", self.server))
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot reach the platform at {}; is `lgsp serve` or `lgsp demo` running?",
-                    self.server
-                )
-            })
-    }
-}
-
-/// Turns an error answer into a message with its code and request id.
-async fn refusal(response: reqwest::Response) -> anyhow::Error {
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v) => anyhow::anyhow!(
-            "{} [{}] (HTTP {}, request {})",
-            v["message"].as_str().unwrap_or("unknown error"),
-            v["code"].as_str().unwrap_or("?"),
-            status.as_u16(),
-            v["request_id"].as_str().unwrap_or("?")
-        ),
-        Err(_) => anyhow::anyhow!("HTTP {status}: {text}"),
-    }
-}
-
 /// Opens a session, runs the query signed, and prints the result to stdout.
 ///
 /// # Errors
 /// When the credentials cannot be read, the platform cannot be reached, or
 /// it answers with an error.
 pub(super) async fn run(args: QueryArgs) -> anyhow::Result<()> {
-    let path = args
-        .credentials
-        .clone()
-        .unwrap_or_else(super::credentials::default_path);
-    let profile = super::credentials::load(&path, &args.profile).with_context(|| {
-        format!(
-            "reading profile {} of {} (write one with `lgsp admin credentials`, or use the file `lgsp demo` prints)",
-            args.profile,
-            path.display()
-        )
-    })?;
-    let creds = signing_credentials(&profile)?;
-    let server = args
-        .server
-        .clone()
-        .unwrap_or_else(|| profile.server.clone())
-        .trim_end_matches('/')
-        .to_owned();
+    let client = Client::from_args(&args.signer)?;
+    let profile = client.profile();
     let purpose = args
         .purpose
         .clone()
@@ -203,11 +89,6 @@ pub(super) async fn run(args: QueryArgs) -> anyhow::Result<()> {
     if destinations.is_empty() {
         destinations = schemas_in(&args.sql);
     }
-    let client = Client {
-        http: reqwest::Client::new(),
-        server,
-        creds,
-    };
     let accept = match args.format {
         OutputFormat::Table => ARROW_STREAM,
         OutputFormat::Json => "application/json",
@@ -216,9 +97,10 @@ pub(super) async fn run(args: QueryArgs) -> anyhow::Result<()> {
     };
     let session = client
         .send(
+            "POST",
             "/v1/auth/sessions",
             &[],
-            &serde_json::json!({ "destinations": destinations }),
+            Some(&serde_json::json!({ "destinations": destinations })),
         )
         .await?;
     if !session.status().is_success() {
@@ -231,13 +113,14 @@ pub(super) async fn run(args: QueryArgs) -> anyhow::Result<()> {
         .to_owned();
     let response = client
         .send(
+            "POST",
             "/v1/query",
             &[
                 ("accept", accept),
                 (PURPOSE_HEADER, &purpose),
                 (lgsp_auth::SESSION_HEADER, &token),
             ],
-            &serde_json::json!({ "sql": args.sql }),
+            Some(&serde_json::json!({ "sql": args.sql })),
         )
         .await?;
     if !response.status().is_success() {

@@ -264,8 +264,9 @@ pub struct Monitor {
     poll: tokio::sync::Mutex<PollState>,
     /// One delivery run at a time, so no notification is sent twice at once.
     delivery: tokio::sync::Mutex<()>,
-    /// Wakes the delivery loop when a notification is queued.
-    queued: tokio::sync::Notify,
+    /// Wakes the delivery loop when a notification is queued (shared with
+    /// whatever else queues into the outbox).
+    queued: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -309,7 +310,7 @@ impl Monitor {
                 ..PollState::default()
             }),
             delivery: tokio::sync::Mutex::new(()),
-            queued: tokio::sync::Notify::new(),
+            queued: Arc::default(),
         }))
     }
 
@@ -466,6 +467,12 @@ impl Monitor {
         let mut seen = BTreeSet::new();
         urls.retain(|u| seen.insert(u.clone()));
         urls
+    }
+
+    /// What wakes the delivery loop: for other parts of the platform that
+    /// queue into the outbox (connector notices).
+    pub fn delivery_waker(&self) -> Arc<tokio::sync::Notify> {
+        self.queued.clone()
     }
 
     /// The log line, the sink, and a nudge to the delivery loop.

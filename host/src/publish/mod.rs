@@ -191,6 +191,12 @@ pub struct ConnectorService {
 }
 
 impl ConnectorService {
+    /// Lets notices wake the monitor's webhook delivery as soon as they are
+    /// queued ([`crate::monitor::Monitor::delivery_waker`]).
+    pub fn set_delivery_waker(&self, wake: Arc<tokio::sync::Notify>) {
+        self.store.set_delivery_waker(wake);
+    }
+
     /// Opens the publishing tables, applies the stored configuration and
     /// suspensions to the `installed` connectors, loads every serving
     /// published version and swaps the result into `registry`.

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
+use std::sync::Arc;
 
 /// Versions start at 4001: the catalogs (1...), the registry (1001...) and
 /// the monitor (3001...) share sqlx's migration table.
@@ -166,12 +167,23 @@ pub(crate) struct Store {
     pool: SqlitePool,
     /// The monitor's database, whose outbox delivers webhooks.
     outbox: SqlitePool,
+    /// Wakes the outbox's delivery loop, once the monitor runs; without it
+    /// a notice would wait for the loop's next retry tick.
+    wake: std::sync::OnceLock<Arc<tokio::sync::Notify>>,
 }
 
 impl Store {
     pub(crate) async fn open(pool: SqlitePool, outbox: SqlitePool) -> Result<Self, PublishError> {
         migrator().run(&pool).await?;
-        Ok(Self { pool, outbox })
+        Ok(Self {
+            pool,
+            outbox,
+            wake: std::sync::OnceLock::new(),
+        })
+    }
+
+    pub(crate) fn set_delivery_waker(&self, wake: Arc<tokio::sync::Notify>) {
+        let _already_set = self.wake.set(wake);
     }
 
     pub(crate) async fn versions(&self) -> Result<Vec<VersionRow>, PublishError> {
@@ -442,8 +454,12 @@ impl Store {
             }
         }
         tx.commit().await?;
+        let queued = !deliveries.is_empty();
         for (event_id, url, body) in deliveries {
             crate::monitor::queue_notification(&self.outbox, &event_id, &url, &body, at).await?;
+        }
+        if queued && let Some(wake) = self.wake.get() {
+            wake.notify_one();
         }
         Ok(agencies.len())
     }

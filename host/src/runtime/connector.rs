@@ -356,6 +356,13 @@ impl Sandbox {
                     target: denial.target,
                     reason: denial.reason,
                 },
+                DenialKind::ResponseTooLarge(limit_bytes) => {
+                    ConnectorError::UpstreamResponseTooLarge {
+                        connector,
+                        target: denial.target,
+                        limit_bytes,
+                    }
+                }
             };
         }
         let kind = match e.kind {

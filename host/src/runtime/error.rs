@@ -71,6 +71,20 @@ pub enum ConnectorError {
         /// Which limit.
         reason: String,
     },
+    /// An upstream answered more than the response cap; the platform cut
+    /// the answer off there.
+    #[error(
+        "the upstream {target} of connector {connector} answered more than the response cap of {}; the platform stopped reading there",
+        size_text(*limit_bytes)
+    )]
+    UpstreamResponseTooLarge {
+        /// Connector name.
+        connector: String,
+        /// `host:port` of the upstream.
+        target: String,
+        /// The cap.
+        limit_bytes: u64,
+    },
     /// The connector tried to reach a destination it is not allowed to.
     #[error("connector {connector} tried to reach {target}: {reason}")]
     NetworkDenied {
@@ -165,6 +179,7 @@ impl ConnectorError {
             | Self::OutputLimit { connector, .. }
             | Self::StackOverflow { connector }
             | Self::NetworkDenied { connector, .. }
+            | Self::UpstreamResponseTooLarge { connector, .. }
             | Self::UpstreamCallLimit { connector, .. }
             | Self::UpstreamThrottled { connector, .. }
             | Self::Crashed { connector, .. }
@@ -175,6 +190,15 @@ impl ConnectorError {
             | Self::Unavailable { connector, .. }
             | Self::Internal { connector, .. } => connector,
         }
+    }
+}
+
+/// `64 MiB` for whole mebibytes (how manifests set caps), else bytes.
+pub(crate) fn size_text(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

@@ -107,6 +107,9 @@ pub(crate) enum DenialKind {
     /// The agency's rate or concurrency limit, which would have held the
     /// call past its deadline.
     Throttled,
+    /// The upstream's answer ran past the response cap (bytes); the
+    /// connection was dropped there, so the rest was never read.
+    ResponseTooLarge(u64),
 }
 
 /// Records a refused request and gives the error the guest sees for it.
@@ -116,12 +119,16 @@ fn refuse(
     reason: String,
     kind: DenialKind,
 ) -> HttpError {
+    record(denials, target, reason, kind);
+    HttpError::HttpRequestDenied
+}
+
+fn record(denials: &Mutex<Vec<Denial>>, target: String, reason: String, kind: DenialKind) {
     lock(denials).push(Denial {
         target,
         reason,
         kind,
     });
-    HttpError::HttpRequestDenied
 }
 
 /// Who the request is for; sent upstream so the provider can see who asks and why.
@@ -289,7 +296,20 @@ impl WasiHttpHooks for OutboundHooks {
                     ));
                 }
             };
-            send(addr, request, options, &policy, (permit, upstream_slot)).await
+            let cap = ResponseCap {
+                denials,
+                target,
+                limit: policy.max_response_bytes,
+            };
+            send(
+                addr,
+                request,
+                options,
+                &policy,
+                cap,
+                (permit, upstream_slot),
+            )
+            .await
         })
     }
 }
@@ -437,6 +457,7 @@ async fn send(
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
     policy: &OutboundPolicy,
+    cap: ResponseCap,
     permit: (
         tokio::sync::OwnedSemaphorePermit,
         Option<tokio::sync::OwnedSemaphorePermit>,
@@ -483,11 +504,11 @@ async fn send(
         .await
         .map_err(|_| HttpError::ConnectionReadTimeout)?
         .map_err(HttpError::from)?;
-    let limit = policy.max_response_bytes;
     let response = response.map(|incoming| {
         LimitedBody {
             inner: incoming,
-            remaining: limit,
+            remaining: cap.limit,
+            cap,
             idle: Box::pin(tokio::time::sleep(between_bytes_timeout)),
             idle_timeout: between_bytes_timeout,
         }
@@ -503,10 +524,20 @@ async fn send(
     Ok((response, Box::new(io)))
 }
 
+/// Where a response that runs past the cap is reported, so the consumer
+/// hears that the platform stopped it rather than whatever the connector
+/// makes of a cut-off body.
+struct ResponseCap {
+    denials: Arc<Mutex<Vec<Denial>>>,
+    target: String,
+    limit: u64,
+}
+
 /// A response body with a size cap and an idle timeout.
 struct LimitedBody {
     inner: hyper::body::Incoming,
     remaining: u64,
+    cap: ResponseCap,
     idle: Pin<Box<tokio::time::Sleep>>,
     idle_timeout: Duration,
 }
@@ -524,7 +555,19 @@ impl Body for LimitedBody {
                 if let Some(data) = frame.data_ref() {
                     let len = data.len() as u64;
                     if len > self.remaining {
-                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(None))));
+                        let limit = self.cap.limit;
+                        record(
+                            &self.cap.denials,
+                            self.cap.target.clone(),
+                            format!(
+                                "its answer ran past the response cap of {}",
+                                super::error::size_text(limit)
+                            ),
+                            DenialKind::ResponseTooLarge(limit),
+                        );
+                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(
+                            limit,
+                        )))));
                     }
                     self.remaining -= len;
                 }

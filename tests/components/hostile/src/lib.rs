@@ -8,7 +8,10 @@
 //! the output cap), `tiny_batches` (one row per batch, many batches),
 //! `forbidden_http` (calls the configured `forbidden_url`, a host not on the
 //! allowlist), `private_name_http` (calls `private_name_url`, an allowlisted
-//! name that resolves to loopback).
+//! name that resolves to loopback), `redirect_http` (calls `allowed_url`,
+//! which the test makes answer with a redirect elsewhere, and follows it),
+//! `huge_http` (calls `allowed_url`, which the test makes answer with
+//! gigabytes, and reads without a limit of its own).
 //! `probe_fs`, `probe_env` and `probe_socket` try to read a file, list the
 //! environment and open a TCP socket, and report what happened in `payload`.
 //! `numbers` returns `LIMIT` rows (100,000 without one) in batches of 8,192, to
@@ -45,6 +48,8 @@ const TABLES: &[&str] = &[
     "probe_socket",
     "numbers",
     "swallow_http",
+    "redirect_http",
+    "huge_http",
 ];
 
 impl Connector for Hostile {
@@ -130,6 +135,33 @@ impl Connector for Hostile {
                 Err(Error::internal(format!(
                     "the forbidden request went through with HTTP {}",
                     response.status()
+                )))
+            }
+            "redirect_http" => {
+                // The platform does not follow redirects; a connector that
+                // does makes a new request, which meets the allowlist again.
+                let url = lgsp_guest::required_config("allowed_url")?;
+                let first = lgsp_guest::HttpClient::new(&url)?.get("", &[("probe", "redirect")])?;
+                let Some(location) = first.header("location").map(str::to_owned) else {
+                    return Err(Error::internal(format!(
+                        "expected a redirect, got HTTP {}",
+                        first.status()
+                    )));
+                };
+                let followed = lgsp_guest::HttpClient::new(&location)?.get("", &[])?;
+                Err(Error::internal(format!(
+                    "the redirect to {location} went through with HTTP {}",
+                    followed.status()
+                )))
+            }
+            "huge_http" => {
+                let url = lgsp_guest::required_config("allowed_url")?;
+                let response = lgsp_guest::HttpClient::new(&url)?
+                    .max_body_bytes(usize::MAX)
+                    .get("", &[("probe", "huge")])?;
+                Err(Error::internal(format!(
+                    "read {} bytes without being stopped",
+                    response.body().len()
                 )))
             }
             "swallow_http" => {
