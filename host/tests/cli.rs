@@ -368,22 +368,96 @@ async fn connector_publish_signs_uploads_and_lists_and_a_refusal_gives_every_rea
     );
     assert!(line.contains(&sha256[..12]), "{line}");
 
-    // Retirement too early for the rules: the platform's reason, verbatim.
-    let too_soon = (chrono::Utc::now().date_naive() + chrono::Days::new(10)).to_string();
+    // A profile that signs with RSA signs the component with the same key:
+    // no --signing-* flags.
+    let rsa_profile = dir.join(format!("credentials-rsa-{}.toml", rsa.info.access_key));
+    std::fs::write(
+        &rsa_profile,
+        format!(
+            "[default]\nserver = \"{}\"\naccess_key = \"{}\"\nrsa_private_key_file = {:?}\n",
+            server.base_url(),
+            rsa.info.access_key,
+            key_file.display().to_string()
+        ),
+    )
+    .expect("RSA profile");
+    let out = lgsp(vec![
+        "connector".into(),
+        "publish".into(),
+        "--manifest".into(),
+        manifest("1.1.0"),
+        "--component".into(),
+        wasm_dir()
+            .join("lgsp_test_evolving-1.1.0.wasm")
+            .display()
+            .to_string(),
+        "--credentials".into(),
+        rsa_profile.display().to_string(),
+    ])
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("published thu_nghiem 1.1.0"),
+        "{}",
+        text(&out.stdout)
+    );
+
     let out = lgsp(with_profile(vec![
         "connector".into(),
-        "retire".into(),
+        "rollback".into(),
         "thu_nghiem".into(),
-        "1.0.0".into(),
-        "--on".into(),
-        too_soon,
-        "--reason".into(),
-        "thử".into(),
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "thu_nghiem: 1.1.0 taken back, 1.0.0 serves again\n"
+    );
+
+    // Retirement: too early for the rules, the platform's reason verbatim;
+    // 61 days ahead, scheduled.
+    let retire = |days: u64| {
+        with_profile(vec![
+            "connector".into(),
+            "retire".into(),
+            "thu_nghiem".into(),
+            "1.0.0".into(),
+            "--on".into(),
+            (chrono::Utc::now().date_naive() + chrono::Days::new(days)).to_string(),
+            "--reason".into(),
+            "thử".into(),
+        ])
+    };
+    let out = lgsp(retire(10)).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("[invalid_connector_request] (HTTP 422"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = lgsp(retire(61)).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("thu_nghiem 1.0.0 stops serving on "),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // No consumer holds a grant, so no one was notified, this agency included.
+    let out = lgsp(with_profile(vec!["connector".into(), "notices".into()])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "no notices\n");
+
+    // A name that cannot be a path segment is refused before anything is sent.
+    let out = lgsp(with_profile(vec![
+        "connector".into(),
+        "rollback".into(),
+        "../admin".into(),
     ]))
     .await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("[invalid_connector_request] (HTTP 422"),
+        text(&out.stderr).contains("name \"../admin\" is not a connector name"),
         "{}",
         text(&out.stderr)
     );

@@ -13,7 +13,12 @@
 //! past the cap, an upstream answering gigabytes, a redirect to a forbidden
 //! host). Phases alternate in slices, round after round, so the machine's
 //! noise falls on all of them alike; the healthy client's p50 and p99 are
-//! compared with the alone phase of the same run.
+//! compared with the alone phase of the same run. The simulated agency
+//! systems run in the platform's process, on its runtime: in the 4 GiB
+//! phase the land system's generating and sending its answer (up to the cap)
+//! is part of the load beside the healthy client. A phase whose hostile
+//! queries ended with any other code than the expected one is marked `!`:
+//! it did not measure what it says.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -254,7 +259,13 @@ fn report(gathered: &[Gathered]) {
             if hostile.is_empty() {
                 "-".to_owned()
             } else {
-                format!("{} ({})", hostile.join(", "), phase.expect)
+                let stray = g.hostile.keys().any(|c| c != phase.expect);
+                format!(
+                    "{}{} ({})",
+                    if stray { "! " } else { "" },
+                    hostile.join(", "),
+                    phase.expect
+                )
             }
         );
     }

@@ -6,21 +6,25 @@
 //! scripts/build-wasm.sh). Option (environment): `LGSP_BENCH_ROUNDS`
 //! (default 5).
 //!
-//! Each round starts a platform of its own with `thu_nghiem` 1.0.0
-//! published and granted to a consumer, removes any compiled copy of 1.1.0
-//! from the cache (so the upload is compiled from scratch, as new code always
-//! is), then times a signed `POST /v1/connectors` of 1.1.0 and the
-//! consumer's first query answered by 1.1.0. Baselines from the same round:
-//! what installing the same component by hand costs (the runtime compiling
-//! it without a cache and running `describe()`, as `lgsp serve` does at
-//! start-up) plus one query once it serves.
+//! Each round starts a platform of its own (stopped at the end of the round)
+//! with `thu_nghiem` 1.0.0 published and granted to a consumer, removes any
+//! compiled copy of 1.1.0 from the cache (so the upload is compiled from
+//! scratch, as new code always is), then times a signed `POST
+//! /v1/connectors` of 1.1.0 and the consumer's first query answered by
+//! 1.1.0. The component's signature is made before the clock starts (an
+//! agency signs once, ahead); the request's base64 and HMAC are inside it.
+//! Baselines from the same round: what installing the same component by
+//! hand costs (a runtime compiling it into an empty cache directory and
+//! running `describe()`, as `lgsp serve` does at start-up for a component
+//! it has not seen) plus one query once it serves.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use lgsp_host::runtime::{ConnectorSource, Manifest, Runtime, RuntimeSettings};
 use lgsp_tests::publishing::{
-    NAME, column, component, first_provider, grant_consumer, publish, publisher, rows, sha256,
+    NAME, column, component, first_provider, grant_consumer, manifest, publish, publisher, rows,
+    sha256, sign, upload,
 };
 use lgsp_tests::{Platform, env_or, wasm_dir};
 use std::time::{Duration, Instant};
@@ -124,14 +128,17 @@ fn round() -> Round {
 
         let install = install_by_hand().await;
 
+        let wasm = component("1.1.0");
+        let signature = sign(&p.rsa_key, NAME, "1.1.0", &wasm);
         let started = Instant::now();
-        let (status, body) = publish(&p, "1.1.0").await;
-        let upload = started.elapsed();
+        let (status, body) = upload(&p, &manifest("1.1.0"), &wasm, signature).await;
+        let uploaded = started.elapsed();
         assert_eq!(status, 201, "1.1.0 not published: {body}");
         let answered = Instant::now();
         loop {
             let (status, body) = rows(&consumer, &sql).await;
-            if status == 200 && column(&body, "phien_ban").iter().all(|v| v == "1.1.0") {
+            let versions = column(&body, "phien_ban");
+            if status == 200 && versions.len() == 3 && versions.iter().all(|v| v == "1.1.0") {
                 break;
             }
             assert!(
@@ -151,7 +158,7 @@ fn round() -> Round {
         steady.sort_unstable();
         Round {
             install,
-            upload,
+            upload: uploaded,
             first_query,
             steady_query: steady[steady.len() / 2],
         }
@@ -168,10 +175,17 @@ fn forget_compiled(sha256: &str) {
     }
 }
 
-/// Compiling 1.1.0 without a cache and running `describe()`, as `lgsp
-/// serve` does for a connector installed in its directory.
+/// Compiling 1.1.0 into an empty cache directory and running `describe()`,
+/// as `lgsp serve` does for a new connector installed in its directory.
 async fn install_by_hand() -> Duration {
-    let runtime = Runtime::new(RuntimeSettings::default()).expect("runtime");
+    let cache = lgsp_tests::data_dir().join(format!("bench-install-{}", uuid_like()));
+    let _ = std::fs::remove_dir_all(&cache);
+    std::fs::create_dir_all(&cache).expect("cache directory");
+    let runtime = Runtime::new(RuntimeSettings {
+        cache_dir: Some(cache.clone()),
+        ..RuntimeSettings::default()
+    })
+    .expect("runtime");
     let source = ConnectorSource {
         manifest: hand_manifest(),
         wasm_path: wasm_dir().join("lgsp_test_evolving-1.1.0.wasm"),
@@ -180,7 +194,16 @@ async fn install_by_hand() -> Duration {
     let loaded = runtime.load(&source).await.expect("1.1.0 loads");
     let took = started.elapsed();
     assert_eq!(loaded.info().version, "1.1.0");
+    let _ = std::fs::remove_dir_all(&cache);
     took
+}
+
+/// A name no other round or process uses.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}", std::process::id())
 }
 
 fn hand_manifest() -> Manifest {

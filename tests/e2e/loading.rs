@@ -11,7 +11,8 @@ use std::time::Duration;
 static SLOTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Writes manifests into a fresh directory: the population connector, one with
-/// an unknown key, one whose component is missing, one that is not a component.
+/// an unknown key, one whose component is missing, one that is not a component,
+/// one whose `describe()` never returns.
 fn manifests(upstreams: &Upstreams) -> Vec<Result<lgsp_host::runtime::ConnectorSource, String>> {
     let upstream = &upstreams.dan_cu;
     let dir = lgsp_tests::target_dir().join(format!("lgsp-test-manifests-{}", std::process::id()));
@@ -71,6 +72,13 @@ fn manifests(upstreams: &Upstreams) -> Vec<Result<lgsp_host::runtime::ConnectorS
         "garbage.toml",
         "name = \"garbage\"\ncomponent = \"garbage.wasm\"\n".into(),
     );
+    write(
+        "spinner.toml",
+        format!(
+            "name = \"spinner\"\ncomponent = {:?}\n[limits]\ncall_timeout_ms = 1000\n[config]\nmode = \"spin-describe\"\n",
+            hostile.wasm_path.display().to_string(),
+        ),
+    );
     let config = lgsp_host::Config {
         connectors_dir: Some(dir),
         ..lgsp_host::Config::default()
@@ -125,7 +133,7 @@ async fn good_manifests_load_and_bad_ones_are_reported_with_their_reason() {
         .iter()
         .map(|f| f["error"].as_str().unwrap_or("").to_owned())
         .collect();
-    assert_eq!(failures.len(), 4, "{failures:?}");
+    assert_eq!(failures.len(), 5, "{failures:?}");
     let all = failures.join("\n");
     assert!(
         all.contains("typo.toml") && all.contains("unknown field `allowed_hosts`"),
@@ -139,6 +147,25 @@ async fn good_manifests_load_and_bad_ones_are_reported_with_their_reason() {
         all.contains("cannot load connector garbage: not a valid WebAssembly component"),
         "{all}"
     );
+    let spinning = "cannot load connector spinner: describe() failed: connector spinner did not finish within its 1000 ms deadline";
+    assert!(all.contains(spinning), "{all}");
+    // Each failure is in the audit log with its reason.
+    let entries = lgsp_audit::entries(
+        constrained().audit.pool(),
+        &lgsp_audit::EntryFilter::default(),
+    )
+    .await
+    .expect("the audit log reads");
+    let failed: Vec<String> = entries
+        .iter()
+        .filter(|e| e.entry.draft.action == "connector load failed")
+        .map(|e| {
+            assert_eq!(e.entry.draft.code, "connector_load_failed");
+            e.entry.draft.detail["error"].clone()
+        })
+        .collect();
+    assert_eq!(failed.len(), 5, "{failed:?}");
+    assert!(failed.iter().any(|e| e == spinning), "{failed:?}");
 }
 
 #[tokio::test]

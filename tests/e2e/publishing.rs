@@ -398,32 +398,53 @@ struct Load {
     population_failed: AtomicU64,
 }
 
-/// Everything the platform logs (its own crates at every level, others from
-/// `info`) from the first call on, for the whole test process: a secret
-/// must appear in none of it.
-fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
-    static LOGS: OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let filter = tracing_subscriber::EnvFilter::new(
-            "info,lgsp_host=trace,lgsp::connector=trace,lgsp_access=trace,lgsp_auth=trace,lgsp_audit=trace",
-        );
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_ansi(false)
-            .with_writer(move || LogSink(sink.clone()))
-            .try_init()
-            .expect("no other test installs a log subscriber");
-        logs
-    })
+/// Everything the platform logs while a test captures it (its own crates
+/// at every level, others from `info`): a secret must appear in none of it.
+/// The subscriber is the whole test process's; it keeps what it is given
+/// only between [`LogCapture::start`] and the capture's drop, so other tests
+/// pay for formatting, not for a buffer that keeps growing.
+struct LogCapture;
+
+static CAPTURING: AtomicBool = AtomicBool::new(false);
+static CAPTURED: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+impl LogCapture {
+    fn start() -> Self {
+        static INSTALLED: OnceLock<()> = OnceLock::new();
+        INSTALLED.get_or_init(|| {
+            let filter = tracing_subscriber::EnvFilter::new(
+                "info,lgsp_host=trace,lgsp::connector=trace,lgsp_access=trace,lgsp_auth=trace,lgsp_audit=trace",
+            );
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(|| LogSink)
+                .try_init()
+                .expect("no other test installs a log subscriber");
+        });
+        CAPTURING.store(true, Ordering::SeqCst);
+        Self
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&CAPTURED.lock().expect("log buffer")).into_owned()
+    }
 }
 
-struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        CAPTURING.store(false, Ordering::SeqCst);
+        CAPTURED.lock().expect("log buffer").clear();
+    }
+}
+
+struct LogSink;
 
 impl std::io::Write for LogSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        if CAPTURING.load(Ordering::Relaxed) {
+            CAPTURED.lock().expect("log buffer").extend_from_slice(buf);
+        }
         Ok(buf.len())
     }
 
@@ -434,7 +455,7 @@ impl std::io::Write for LogSink {
 
 #[tokio::test]
 async fn publish_rollback_suspend_and_configure_under_load_drop_nothing() {
-    let logs = captured_logs();
+    let logs = LogCapture::start();
     let platform = swap_platform();
     let provider = first_provider(platform);
     let p = publisher(platform, &provider).await;
@@ -608,11 +629,12 @@ async fn publish_rollback_suspend_and_configure_under_load_drop_nothing() {
         .expect("audit reads");
     assert!(!serde_json::to_string(&all).expect("json").contains(secret));
     // Nor is it in any log line, although the logs saw the connector's
-    // whole life (loads, swaps, queries).
-    let logs = String::from_utf8_lossy(&logs.lock().expect("log buffer")).into_owned();
+    // whole life (loads, swaps, queries): 1.1.0 is published by this test
+    // alone in this process.
+    let logs = logs.text();
     assert!(
-        logs.contains("connector loaded") && logs.contains(NAME),
-        "the log capture saw nothing of {NAME}"
+        logs.contains("connector loaded") && logs.contains(&sha256(&component("1.1.0"))),
+        "the log capture did not see this test's publication of 1.1.0"
     );
     assert!(!logs.contains(secret), "the secret reached the log");
 }

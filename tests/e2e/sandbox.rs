@@ -189,11 +189,28 @@ async fn an_upstream_answering_gigabytes_is_cut_off_at_the_response_cap() {
     );
     // Of the 4 GiB offered, little more than the cap (plus what socket
     // buffers held) was ever produced.
-    let sent = land.sim().bytes_streamed() - before;
+    let sent = land.sim().bytes_streamed().saturating_sub(before);
     assert!(
         (1 << 20) < sent && sent < (64 << 20),
         "{sent} bytes left the upstream"
     );
+    assert_audited(&a, "upstream_response_too_large").await;
+    assert_still_healthy().await;
+}
+
+#[tokio::test]
+async fn a_connector_that_ignores_a_cut_off_answer_cannot_pass_it_on_as_complete() {
+    let land = &platform().upstreams.dat_dai;
+    land.sim().inject(lgsp_sample_upstream::Fault {
+        count: 1,
+        stream_bytes: Some(4 << 30),
+        uri_contains: Some("probe=swallowed-huge".into()),
+        ..lgsp_sample_upstream::Fault::default()
+    });
+    // The connector answers three rows as if all were well.
+    let a = query("SELECT n FROM hostile.huge_swallow_http").await;
+    assert_eq!(a.status, 502, "{}", a.body);
+    assert_eq!(a.code(), "upstream_response_too_large");
     assert_audited(&a, "upstream_response_too_large").await;
     assert_still_healthy().await;
 }

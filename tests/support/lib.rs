@@ -255,6 +255,18 @@ pub struct Platform {
     pub catalogs: Arc<lgsp_host::catalogs::CatalogService>,
     /// Published connectors (to run retirements at a chosen date).
     pub connectors: Arc<lgsp_host::publish::ConnectorService>,
+    /// Stops the platform's thread when the platform is dropped (the tests'
+    /// platforms live in statics and run until the process ends; a
+    /// benchmark that starts one per round stops each).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 /// The purpose of the sample consumer's grants, sent by the tests.
@@ -365,6 +377,7 @@ impl Platform {
         sources: fn(&Upstreams) -> Vec<Result<ConnectorSource, String>>,
     ) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
             .name("lgsp-test-platform".into())
             .spawn(move || {
@@ -438,12 +451,16 @@ impl Platform {
                         audit: server.audit().clone(),
                         catalogs: server.catalogs().clone(),
                         connectors: server.connectors().clone(),
+                        stop: Some(stop),
                     })
                     .expect("test thread waits");
-                    // Serve until the test process exits.
-                    std::future::pending::<()>().await;
-                    drop(server);
+                    // Serve until the platform is dropped or the process exits.
+                    let _ = stopped.await;
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_secs(5), server.shutdown())
+                            .await;
                 });
+                rt.shutdown_timeout(std::time::Duration::from_secs(5));
             })
             .expect("platform thread");
         rx.recv().expect("platform started")

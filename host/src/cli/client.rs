@@ -79,8 +79,14 @@ impl Client {
             .unwrap_or_else(|| profile.server.clone())
             .trim_end_matches('/')
             .to_owned();
+        // No overall timeout: results stream for as long as the platform's
+        // own query limit allows, and uploads can be large.
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .context("starting the HTTP client")?;
         Ok(Self {
-            http: reqwest::Client::new(),
+            http,
             server,
             creds,
             profile,

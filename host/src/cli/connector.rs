@@ -151,7 +151,7 @@ pub(super) async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
             );
             if v["serving"] == true {
                 println!(
-                    "serving now as \"{}\" (pinned) and as {} where it is the newest major",
+                    "serving now as \"{}\"; {} serves the newest major",
                     text(&v["pinned_schema"]),
                     text(&v["name"])
                 );
@@ -183,7 +183,11 @@ pub(super) async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
             reason,
             signer,
         } => {
-            let path = format!("/v1/connectors/{name}/versions/{version}/retire");
+            let path = format!(
+                "/v1/connectors/{}/versions/{}/retire",
+                segment("name", &name)?,
+                segment("version", &version)?
+            );
             let v = Client::from_args(&signer)?
                 .json(
                     "POST",
@@ -204,7 +208,7 @@ pub(super) async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
             major,
             signer,
         } => {
-            let path = format!("/v1/connectors/{name}/rollback");
+            let path = format!("/v1/connectors/{}/rollback", segment("name", &name)?);
             let v = Client::from_args(&signer)?
                 .json("POST", &path, Some(&json!({ "major": major })))
                 .await?;
@@ -220,17 +224,40 @@ pub(super) async fn run(args: ConnectorArgs) -> anyhow::Result<()> {
             let v = Client::from_args(&signer)?
                 .json("GET", "/v1/notices", None)
                 .await?;
-            for n in v["notices"].as_array().into_iter().flatten() {
+            let notices = v["notices"].as_array().map_or(&[][..], Vec::as_slice);
+            if notices.is_empty() {
+                println!("no notices");
+                return Ok(());
+            }
+            println!(
+                "{:<25} {:<22} {:<20} {:<10} {:<11} message",
+                "time", "kind", "connector", "version", "effective"
+            );
+            for n in notices {
                 println!(
-                    "{}  {:<22} {}",
+                    "{:<25} {:<22} {:<20} {:<10} {:<11} {}",
                     text(&n["created_at"]),
                     text(&n["kind"]),
+                    text(&n["connector"]),
+                    text(&n["version"]),
+                    text(&n["effective"]),
                     text(&n["message"])
                 );
             }
             Ok(())
         }
     }
+}
+
+/// `name` as one path segment: connector names and versions are plain
+/// (`[A-Za-z0-9._@+-]`), and anything else would be changed on the way (and
+/// break the request's signature) rather than reach the platform as typed.
+fn segment<'a>(what: &str, name: &'a str) -> anyhow::Result<&'a str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '+' | '-');
+    if name.is_empty() || name == "." || name == ".." || !name.chars().all(plain) {
+        anyhow::bail!("{what} {name:?} is not a connector {what} (letters, digits, . _ @ + -)");
+    }
+    Ok(name)
 }
 
 fn text(v: &Value) -> &str {
@@ -312,6 +339,11 @@ fn print_versions(v: &Value) {
     let versions = v["versions"].as_array().map_or(&[][..], Vec::as_slice);
     if versions.is_empty() {
         println!("no published connectors");
+    } else {
+        println!(
+            "{:<20} {:<10} {:<12} {:<8} {:<12}  {:<16}  retirement",
+            "name", "version", "status", "serving", "sha256", "provider"
+        );
     }
     for row in versions {
         let retire = match row["retire_on"].as_str() {
@@ -319,7 +351,7 @@ fn print_versions(v: &Value) {
             None => String::new(),
         };
         println!(
-            "{:<20} {:<10} {:<12} {:<8} {}  {}  {}",
+            "{:<20} {:<10} {:<12} {:<8} {:<12}  {:<16}  {}",
             text(&row["name"]),
             text(&row["version"]),
             text(&row["status"]),

@@ -454,12 +454,12 @@ impl Store {
             }
         }
         tx.commit().await?;
-        let queued = !deliveries.is_empty();
         for (event_id, url, body) in deliveries {
             crate::monitor::queue_notification(&self.outbox, &event_id, &url, &body, at).await?;
-        }
-        if queued && let Some(wake) = self.wake.get() {
-            wake.notify_one();
+            // After each one: if a later one fails, those queued still go.
+            if let Some(wake) = self.wake.get() {
+                wake.notify_one();
+            }
         }
         Ok(agencies.len())
     }
@@ -516,5 +516,70 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NewNotice, Store};
+    use futures::FutureExt as _;
+    use std::sync::Arc;
+
+    /// A notice queued for a webhook wakes the delivery loop at once rather
+    /// than at its next retry tick; a notice nobody listens for does not.
+    #[tokio::test]
+    async fn a_notice_for_a_webhook_wakes_the_delivery_loop() {
+        let path = std::env::temp_dir().join(format!("lgsp-notices-{}.db", uuid::Uuid::now_v7()));
+        let pool = crate::db::open(&path).await.expect("database");
+        // The monitor owns the outbox table.
+        let _monitor = crate::monitor::Monitor::open(
+            pool.clone(),
+            crate::monitor::MonitorSettings::default(),
+            Arc::new(|_: &[u8]| String::new()),
+            Arc::new(|_: &crate::monitor::StatusChange| {}),
+        )
+        .await
+        .expect("monitor");
+        let store = Store::open(pool.clone(), pool).await.expect("store");
+        let wake = Arc::new(tokio::sync::Notify::new());
+        store.set_delivery_waker(wake.clone());
+        let now = chrono::Utc::now();
+        let notice = NewNotice {
+            name: "thu_nghiem",
+            version: "2.0.0",
+            kind: "new_major",
+            message: "2.0.0".into(),
+            effective: None,
+        };
+
+        store
+            .notify(&["000.00.00.H49".into()], &notice, now)
+            .await
+            .expect("notice");
+        assert!(
+            wake.notified().now_or_never().is_none(),
+            "woken with no webhook to deliver to"
+        );
+
+        store
+            .set_webhook(
+                "app-1",
+                "000.00.00.H49",
+                Some("http://127.0.0.1:9/hook"),
+                now,
+            )
+            .await
+            .expect("webhook");
+        store
+            .notify(&["000.00.00.H49".into()], &notice, now)
+            .await
+            .expect("notice");
+        assert!(
+            wake.notified().now_or_never().is_some(),
+            "the delivery loop was not woken"
+        );
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }

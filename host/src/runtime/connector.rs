@@ -11,7 +11,7 @@ use super::error::{ConnectorError, GuestErrorKind};
 use super::gate::{CallBudget, UpstreamGate};
 use super::ipc;
 use super::manifest::{Limits, MonitorPolicy, UpstreamLimits};
-use super::outbound::{DenialKind, Forwarded, OutboundHooks, OutboundPolicy};
+use super::outbound::{Denial, DenialKind, Forwarded, OutboundHooks, OutboundPolicy};
 use super::store::{self, DeadlineExceeded, InstanceIdentity, StoreState};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -263,7 +263,17 @@ impl Sandbox {
         };
         match result {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(self.classify(e, instance.store.data())),
+            Ok(Err(e)) => {
+                let error = self.classify(e, instance.store.data());
+                // A connector that panicked on a refused call or a cut-off
+                // answer (an `unwrap()` on it) was stopped by that limit.
+                if matches!(error, ConnectorError::Crashed { .. })
+                    && let Err(limit) = self.cut_short(instance)
+                {
+                    return Err(limit);
+                }
+                Err(error)
+            }
             Err(_elapsed) => Err(self.timeout()),
         }
     }
@@ -321,15 +331,28 @@ impl Sandbox {
         }
     }
 
-    /// Fails once the instance has run into the query's upstream-call ceiling,
-    /// whatever the connector made of the refusal.
-    fn check_ceiling(&self, instance: &Instance) -> Result<(), ConnectorError> {
-        match instance.store.data().outbound.ceiling_hit() {
-            Some(limit) => Err(ConnectorError::UpstreamCallLimit {
+    /// Fails once the instance has run into the query's upstream-call ceiling
+    /// or had an upstream answer cut off at the response cap, whatever the
+    /// connector made of it: its answer cannot be complete.
+    fn cut_short(&self, instance: &Instance) -> Result<(), ConnectorError> {
+        let outbound = &instance.store.data().outbound;
+        if let Some(limit) = outbound.ceiling_hit() {
+            return Err(ConnectorError::UpstreamCallLimit {
                 connector: self.name.to_string(),
                 limit,
+            });
+        }
+        match outbound.response_cut() {
+            Some(Denial {
+                target,
+                kind: DenialKind::ResponseTooLarge(limit_bytes),
+                ..
+            }) => Err(ConnectorError::UpstreamResponseTooLarge {
+                connector: self.name.to_string(),
+                target,
+                limit_bytes,
             }),
-            None => Ok(()),
+            _ => Ok(()),
         }
     }
 
@@ -540,7 +563,7 @@ impl LoadedConnector {
             Ok(stream) => stream,
             Err(e) => return Err(self.sandbox.guest_error(e, &instance)),
         };
-        self.sandbox.check_ceiling(&instance)?;
+        self.sandbox.cut_short(&instance)?;
         Ok(ScanStream {
             connector: self.clone(),
             instance,
@@ -671,14 +694,15 @@ impl ScanStream {
             let bytes = match answer {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => {
-                    sandbox.check_ceiling(&self.instance)?;
+                    sandbox.cut_short(&self.instance)?;
                     return Ok(None);
                 }
                 Err(e) => return Err(sandbox.guest_error(e, &self.instance)),
             };
             // A connector that carried on after the ceiling refused a call
-            // (skipping the keys, say) would answer with rows missing.
-            sandbox.check_ceiling(&self.instance)?;
+            // (skipping the keys, say) or after an answer was cut off would
+            // answer with rows missing.
+            sandbox.cut_short(&self.instance)?;
             self.bytes += bytes.len() as u64;
             if self.bytes > sandbox.limits.max_output_bytes {
                 return Err(ConnectorError::OutputLimit {

@@ -191,6 +191,16 @@ impl OutboundHooks {
     pub(crate) fn denial_since(&self, since: usize) -> Option<Denial> {
         lock(&self.denials).get(since).cloned()
     }
+
+    /// The first answer this instance had cut off at the response cap, if
+    /// any: like the ceiling, it stays, so that a connector that took the
+    /// cut-off read for the whole answer cannot pass it on as complete.
+    pub(crate) fn response_cut(&self) -> Option<Denial> {
+        lock(&self.denials)
+            .iter()
+            .find(|d| matches!(d.kind, DenialKind::ResponseTooLarge(_)))
+            .cloned()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -505,13 +515,11 @@ async fn send(
         .map_err(|_| HttpError::ConnectionReadTimeout)?
         .map_err(HttpError::from)?;
     let response = response.map(|incoming| {
-        LimitedBody {
-            inner: incoming,
-            remaining: cap.limit,
+        LimitedBody::new(
+            incoming.map_err(HttpError::from).boxed_unsync(),
             cap,
-            idle: Box::pin(tokio::time::sleep(between_bytes_timeout)),
-            idle_timeout: between_bytes_timeout,
-        }
+            between_bytes_timeout,
+        )
         .boxed_unsync()
     });
     let io = async move {
@@ -533,13 +541,44 @@ struct ResponseCap {
     limit: u64,
 }
 
+type UpstreamBody = http_body_util::combinators::UnsyncBoxBody<Bytes, HttpError>;
+
 /// A response body with a size cap and an idle timeout.
 struct LimitedBody {
-    inner: hyper::body::Incoming,
+    /// Dropped at the cap, which closes the connection: nothing past the
+    /// cap is read.
+    inner: Option<UpstreamBody>,
     remaining: u64,
     cap: ResponseCap,
     idle: Pin<Box<tokio::time::Sleep>>,
     idle_timeout: Duration,
+}
+
+impl LimitedBody {
+    fn new(inner: UpstreamBody, cap: ResponseCap, idle_timeout: Duration) -> Self {
+        Self {
+            inner: Some(inner),
+            remaining: cap.limit,
+            cap,
+            idle: Box::pin(tokio::time::sleep(idle_timeout)),
+            idle_timeout,
+        }
+    }
+
+    fn cut_off(&mut self) -> HttpError {
+        self.inner = None;
+        let limit = self.cap.limit;
+        record(
+            &self.cap.denials,
+            self.cap.target.clone(),
+            format!(
+                "its answer ran past the response cap of {}",
+                super::error::size_text(limit)
+            ),
+            DenialKind::ResponseTooLarge(limit),
+        );
+        HttpError::HttpResponseBodySize(Some(limit))
+    }
 }
 
 impl Body for LimitedBody {
@@ -550,24 +589,16 @@ impl Body for LimitedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
-        match Pin::new(&mut self.inner).poll_frame(cx) {
+        let Some(inner) = self.inner.as_mut() else {
+            // Cut off already: the error was given once.
+            return Poll::Ready(None);
+        };
+        match Pin::new(inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     let len = data.len() as u64;
                     if len > self.remaining {
-                        let limit = self.cap.limit;
-                        record(
-                            &self.cap.denials,
-                            self.cap.target.clone(),
-                            format!(
-                                "its answer ran past the response cap of {}",
-                                super::error::size_text(limit)
-                            ),
-                            DenialKind::ResponseTooLarge(limit),
-                        );
-                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(
-                            limit,
-                        )))));
+                        return Poll::Ready(Some(Err(self.cut_off())));
                     }
                     self.remaining -= len;
                 }
@@ -575,7 +606,7 @@ impl Body for LimitedBody {
                 self.idle.as_mut().reset(deadline);
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => match self.idle.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout))),
@@ -585,7 +616,7 @@ impl Body for LimitedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
     }
 }
 
@@ -645,6 +676,52 @@ mod tests {
         )
         .expect_err("invalid");
         assert_eq!(bad.len(), 2);
+    }
+
+    /// Reads `chunks` through a cap of `limit` bytes: the bytes that got
+    /// through, the error that ended the body (if any), and the refusals
+    /// recorded.
+    async fn through_cap(chunks: &[usize], limit: u64) -> (usize, Option<String>, Vec<Denial>) {
+        let frames: Vec<Result<Frame<Bytes>, HttpError>> = chunks
+            .iter()
+            .map(|n| Ok(Frame::data(Bytes::from(vec![b'x'; *n]))))
+            .collect();
+        let inner = http_body_util::StreamBody::new(futures::stream::iter(frames)).boxed_unsync();
+        let denials = Arc::new(Mutex::new(Vec::new()));
+        let cap = ResponseCap {
+            denials: denials.clone(),
+            target: "10.0.0.1:80".into(),
+            limit,
+        };
+        let mut body = LimitedBody::new(inner, cap, Duration::from_secs(5));
+        let (mut read, mut error) = (0, None);
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(f) => read += f.data_ref().map_or(0, Bytes::len),
+                Err(e) => error = Some(e.to_string()),
+            }
+        }
+        let recorded = lock(&denials).clone();
+        (read, error, recorded)
+    }
+
+    #[tokio::test]
+    async fn an_answer_of_exactly_the_cap_passes_and_one_byte_more_is_cut_off_once() {
+        let (read, error, denials) = through_cap(&[600, 424], 1024).await;
+        assert_eq!((read, error, denials.len()), (1024, None, 0));
+
+        let (read, error, denials) = through_cap(&[600, 425, 4096, 4096], 1024).await;
+        assert_eq!(read, 600, "nothing past the cap is handed on");
+        assert!(error.is_some());
+        assert_eq!(
+            denials,
+            [Denial {
+                target: "10.0.0.1:80".into(),
+                reason: "its answer ran past the response cap of 1024 bytes".into(),
+                kind: DenialKind::ResponseTooLarge(1024),
+            }],
+            "recorded once, and the rest was never polled"
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! name that resolves to loopback), `redirect_http` (calls `allowed_url`,
 //! which the test makes answer with a redirect elsewhere, and follows it),
 //! `huge_http` (calls `allowed_url`, which the test makes answer with
-//! gigabytes, and reads without a limit of its own).
+//! gigabytes, and reads without a limit of its own), `huge_swallow_http`
+//! (the same, but ignores the failed read and answers three rows as if all
+//! were well).
 //! `probe_fs`, `probe_env` and `probe_socket` try to read a file, list the
 //! environment and open a TCP socket, and report what happened in `payload`.
 //! `numbers` returns `LIMIT` rows (100,000 without one) in batches of 8,192, to
@@ -50,6 +52,7 @@ const TABLES: &[&str] = &[
     "swallow_http",
     "redirect_http",
     "huge_http",
+    "huge_swallow_http",
 ];
 
 impl Connector for Hostile {
@@ -163,6 +166,13 @@ impl Connector for Hostile {
                     "read {} bytes without being stopped",
                     response.body().len()
                 )))
+            }
+            "huge_swallow_http" => {
+                let url = lgsp_guest::required_config("allowed_url")?;
+                let _ignored = lgsp_guest::HttpClient::new(&url)?
+                    .max_body_bytes(usize::MAX)
+                    .get("", &[("probe", "swallowed-huge")]);
+                Ok(source::single(rows(&request, 0..3, 0)?))
             }
             "swallow_http" => {
                 // Ten calls whose failures it ignores, then an answer as if
