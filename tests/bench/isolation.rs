@@ -8,10 +8,11 @@
 //!
 //! One client looks up citizens by `so_dinh_danh` through `POST /v1/query`
 //! (signed, the population connector) without pause. Each phase runs that
-//! client alone or beside hostile clients that keep sending one kind of
-//! breach to the hostile test connector (endless loop, memory bomb, output
-//! past the cap, an upstream answering gigabytes, a redirect to a forbidden
-//! host). Phases alternate in slices, round after round, so the machine's
+//! client alone, beside the same number of clients sending well-behaved
+//! queries (what any load costs on these cores), or beside hostile clients
+//! that keep sending one kind of breach to the hostile test connector
+//! (endless loop, memory bomb, output past the cap, an upstream answering
+//! gigabytes, a redirect to a forbidden host). Phases alternate in slices, round after round, so the machine's
 //! noise falls on all of them alike; the healthy client's p50 and p99 are
 //! compared with the alone phase of the same run. The simulated agency
 //! systems run in the platform's process, on its runtime: in the 4 GiB
@@ -42,6 +43,11 @@ const PHASES: &[Phase] = &[
         name: "alone (baseline)",
         sql: None,
         expect: "",
+    },
+    Phase {
+        name: "well-behaved queries (load)",
+        sql: Some("SELECT n FROM hostile.ok"),
+        expect: "HTTP 200",
     },
     Phase {
         name: "endless loop in scan()",

@@ -80,7 +80,11 @@ async fn an_unsigned_request_is_refused_and_reaches_no_connector() {
     assert_eq!((status, code.as_str()), (401, "unsigned_request"));
     // Counted by request id: other tests query the same upstream meanwhile.
     assert!(
-        platform().upstream.sim().requests_for(&request_id).is_empty(),
+        platform()
+            .upstream
+            .sim()
+            .requests_for(&request_id)
+            .is_empty(),
         "the refused request reached the upstream"
     );
 }
