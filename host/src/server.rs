@@ -275,13 +275,21 @@ pub async fn start_with(
     register_providers(&auth, &snapshot).await;
     record_loads(&audit, &snapshot);
     let registry = Arc::new(Registry::new());
+    // Opened first: connector notices go out through its outbox.
+    let monitor = Monitor::open(
+        audit.pool().clone(),
+        config.monitor_settings(),
+        monitor_signer(&audit),
+        monitor_sink(&audit),
+    )
+    .await?;
     let connectors = Arc::new(
         ConnectorService::start(
             runtime.clone(),
             registry.clone(),
             auth.clone(),
             audit.clone(),
-            audit.pool().clone(),
+            monitor.outbox(),
             snapshot,
             installed_config,
         )
@@ -294,14 +302,6 @@ pub async fn start_with(
         config.query_settings(),
     ));
     let maintenance = audit.spawn_maintenance();
-    let monitor = Monitor::open(
-        audit.pool().clone(),
-        config.monitor_settings(),
-        monitor_signer(&audit),
-        monitor_sink(&audit),
-    )
-    .await?;
-    connectors.set_delivery_waker(monitor.delivery_waker());
     let monitor_task = monitor.spawn(registry.clone());
     let app = api::router(AppState {
         query: query.clone(),

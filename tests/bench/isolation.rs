@@ -228,13 +228,6 @@ async fn healthy_slice(
     (samples, failed)
 }
 
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -242,9 +235,8 @@ fn ms(d: Duration) -> f64 {
 fn report(gathered: &[Gathered]) {
     let mut rows = Vec::new();
     for (phase, g) in PHASES.iter().zip(gathered) {
-        let mut s = g.healthy.clone();
-        s.sort_unstable();
-        rows.push((phase, percentile(&s, 50), percentile(&s, 99), s.len(), g));
+        let s = lgsp_tests::summarize(g.healthy.clone());
+        rows.push((phase, s.p50, s.p99, g.healthy.len(), g));
     }
     let (base_p50, base_p99) = (rows[0].1, rows[0].2);
     println!(

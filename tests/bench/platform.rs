@@ -14,7 +14,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use lgsp_host::runtime::{CallContext, LoadedConnector, Runtime, RuntimeSettings, ScanRequest};
-use lgsp_tests::{API_KEY, Platform, SignedClient, env_or, throughput};
+use lgsp_tests::{API_KEY, Platform, SignedClient, Summary, env_or, summarize, throughput};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,24 +65,6 @@ fn print_machine() {
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     println!("machine: {cpu}, {cores} cores available");
-}
-
-/// Latency summary of a sample.
-struct Summary {
-    p50: Duration,
-    p99: Duration,
-    mean: Duration,
-}
-
-fn summarize(mut samples: Vec<Duration>) -> Summary {
-    samples.sort_unstable();
-    let n = samples.len().max(1);
-    let total: Duration = samples.iter().sum();
-    Summary {
-        p50: samples[n / 2],
-        p99: samples[(n * 99 / 100).min(n - 1)],
-        mean: total / n as u32,
-    }
 }
 
 fn us(d: Duration) -> f64 {

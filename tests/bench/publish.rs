@@ -178,7 +178,8 @@ fn forget_compiled(sha256: &str) {
 /// Compiling 1.1.0 into an empty cache directory and running `describe()`,
 /// as `lgsp serve` does for a new connector installed in its directory.
 async fn install_by_hand() -> Duration {
-    let cache = lgsp_tests::data_dir().join(format!("bench-install-{}", uuid_like()));
+    // Emptied before and removed after each round.
+    let cache = lgsp_tests::data_dir().join(format!("bench-install-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
     std::fs::create_dir_all(&cache).expect("cache directory");
     let runtime = Runtime::new(RuntimeSettings {
@@ -196,14 +197,6 @@ async fn install_by_hand() -> Duration {
     assert_eq!(loaded.info().version, "1.1.0");
     let _ = std::fs::remove_dir_all(&cache);
     took
-}
-
-/// A name no other round or process uses.
-fn uuid_like() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{}-{nanos}", std::process::id())
 }
 
 fn hand_manifest() -> Manifest {

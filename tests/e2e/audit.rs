@@ -4,7 +4,7 @@
 //! it, reports count a known workload exactly, and the chain verifies.
 
 use crate::access::{UNLIMITED, Want, app, read};
-use crate::common::{client, platform};
+use crate::common::{client, platform, request_id};
 use lgsp_audit::{EntryFilter, EntryView, Kind, Outcome};
 use lgsp_tests::{Call, SignedClient};
 use reqwest::header::HeaderValue;
@@ -37,15 +37,6 @@ async fn entry_of(request_id: &str) -> lgsp_audit::Draft {
     let mut found = entries_of(request_id).await;
     assert_eq!(found.len(), 1, "entries for {request_id}: {found:#?}");
     found.remove(0).entry.draft
-}
-
-fn request_id(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .expect("x-request-id")
-        .to_owned()
 }
 
 fn population_reader() -> Vec<Want> {

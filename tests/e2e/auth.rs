@@ -70,12 +70,7 @@ async fn an_unsigned_request_is_refused_and_reaches_no_connector() {
         .send()
         .await
         .expect("answer");
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .expect("x-request-id")
-        .to_owned();
+    let request_id = crate::common::request_id(&response);
     let (status, code) = code_of(response).await;
     assert_eq!((status, code.as_str()), (401, "unsigned_request"));
     // Counted by request id: other tests query the same upstream meanwhile.

@@ -84,6 +84,16 @@ pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// The `x-request-id` every response carries.
+pub(crate) fn request_id(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("every response has x-request-id")
+        .to_owned()
+}
+
 /// Runs `sql` and reads the JSON answer.
 pub(crate) async fn query(sql: &str) -> Answer {
     query_with(sql, "application/json").await
@@ -100,11 +110,7 @@ pub(crate) async fn query_on(platform: &'static Platform, sql: &str, accept: &st
     let response = platform.consumer.query(sql, accept).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .expect("every response has x-request-id")
-        .to_owned();
+    let request_id = request_id(&response);
     let text = response.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Answer {

@@ -659,6 +659,37 @@ pub fn data_dir() -> PathBuf {
     target_dir().join("lgsp-test-data")
 }
 
+/// Latency summary of a sample, for the benchmarks.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    /// Median.
+    pub p50: std::time::Duration,
+    /// 99th percentile.
+    pub p99: std::time::Duration,
+    /// Mean.
+    pub mean: std::time::Duration,
+}
+
+/// The summary of `samples` (all zero when there are none).
+pub fn summarize(mut samples: Vec<std::time::Duration>) -> Summary {
+    samples.sort_unstable();
+    let n = samples.len();
+    if n == 0 {
+        let zero = std::time::Duration::ZERO;
+        return Summary {
+            p50: zero,
+            p99: zero,
+            mean: zero,
+        };
+    }
+    let total: std::time::Duration = samples.iter().sum();
+    Summary {
+        p50: samples[n / 2],
+        p99: samples[(n * 99 / 100).min(n - 1)],
+        mean: total / u32::try_from(n).unwrap_or(u32::MAX),
+    }
+}
+
 /// Requests per second that `concurrency` clients complete in `run_for`, each
 /// calling `call` with keys from `keys` in turn (every client its own stride).
 ///

@@ -22,7 +22,6 @@ mod tests;
 mod uptime;
 
 pub use probe::{Check, CheckOutcome, Probe, RegistryProbe, Target};
-pub(crate) use store::queue as queue_notification;
 pub use task::MonitorTask;
 
 use crate::runtime::Snapshot;
@@ -264,9 +263,44 @@ pub struct Monitor {
     poll: tokio::sync::Mutex<PollState>,
     /// One delivery run at a time, so no notification is sent twice at once.
     delivery: tokio::sync::Mutex<()>,
-    /// Wakes the delivery loop when a notification is queued (shared with
-    /// whatever else queues into the outbox).
+    /// Wakes the delivery loop when a notification is queued, here or
+    /// through an [`Outbox`].
     queued: Arc<tokio::sync::Notify>,
+    pool: SqlitePool,
+}
+
+/// Where other parts of the platform queue webhook notifications (connector
+/// notices): the monitor's outbox, delivered signed and retried like the
+/// monitor's own, the delivery loop woken by each one.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    pool: SqlitePool,
+    queued: Arc<tokio::sync::Notify>,
+}
+
+impl Outbox {
+    /// Queues `body` for `url` under `event_id` (queued once per id).
+    ///
+    /// # Errors
+    /// When the outbox cannot be written.
+    pub(crate) async fn queue(
+        &self,
+        event_id: &str,
+        url: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        store::queue(&self.pool, event_id, url, body, at).await?;
+        self.queued.notify_one();
+        Ok(())
+    }
+
+    /// Whether the delivery loop has been woken since it last looked.
+    #[cfg(test)]
+    pub(crate) fn woken(&self) -> bool {
+        use futures::FutureExt as _;
+        self.queued.notified().now_or_never().is_some()
+    }
 }
 
 impl std::fmt::Debug for Monitor {
@@ -297,7 +331,7 @@ impl Monitor {
         {
             return Err(MonitorError::Webhook(problem));
         }
-        let store = Store::open(pool).await?;
+        let store = Store::open(pool.clone()).await?;
         let services = store.states().await?;
         Ok(Arc::new(Self {
             store,
@@ -311,6 +345,7 @@ impl Monitor {
             }),
             delivery: tokio::sync::Mutex::new(()),
             queued: Arc::default(),
+            pool,
         }))
     }
 
@@ -469,10 +504,12 @@ impl Monitor {
         urls
     }
 
-    /// What wakes the delivery loop: for other parts of the platform that
-    /// queue into the outbox (connector notices).
-    pub fn delivery_waker(&self) -> Arc<tokio::sync::Notify> {
-        self.queued.clone()
+    /// The outbox, for other parts of the platform to queue into.
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            pool: self.pool.clone(),
+            queued: self.queued.clone(),
+        }
     }
 
     /// The log line, the sink, and a nudge to the delivery loop.

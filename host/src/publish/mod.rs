@@ -191,12 +191,6 @@ pub struct ConnectorService {
 }
 
 impl ConnectorService {
-    /// Lets notices wake the monitor's webhook delivery as soon as they are
-    /// queued ([`crate::monitor::Monitor::delivery_waker`]).
-    pub fn set_delivery_waker(&self, wake: Arc<tokio::sync::Notify>) {
-        self.store.set_delivery_waker(wake);
-    }
-
     /// Opens the publishing tables, applies the stored configuration and
     /// suspensions to the `installed` connectors, loads every serving
     /// published version and swaps the result into `registry`.
@@ -208,7 +202,7 @@ impl ConnectorService {
         registry: Arc<Registry>,
         auth: Arc<AuthService>,
         audit: Arc<Auditor>,
-        outbox: sqlx::SqlitePool,
+        outbox: crate::monitor::Outbox,
         installed: Snapshot,
         installed_config: HashMap<String, BTreeMap<String, String>>,
     ) -> Result<Self, PublishError> {

@@ -1,11 +1,11 @@
 //! The publishing tables of the platform database (migration 4001).
 
 use super::PublishError;
+use crate::monitor::Outbox;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
-use std::sync::Arc;
 
 /// Versions start at 4001: the catalogs (1...), the registry (1001...) and
 /// the monitor (3001...) share sqlx's migration table.
@@ -165,25 +165,14 @@ pub(crate) struct NewNotice<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Store {
     pool: SqlitePool,
-    /// The monitor's database, whose outbox delivers webhooks.
-    outbox: SqlitePool,
-    /// Wakes the outbox's delivery loop, once the monitor runs; without it
-    /// a notice would wait for the loop's next retry tick.
-    wake: std::sync::OnceLock<Arc<tokio::sync::Notify>>,
+    /// The monitor's outbox, which delivers webhooks.
+    outbox: Outbox,
 }
 
 impl Store {
-    pub(crate) async fn open(pool: SqlitePool, outbox: SqlitePool) -> Result<Self, PublishError> {
+    pub(crate) async fn open(pool: SqlitePool, outbox: Outbox) -> Result<Self, PublishError> {
         migrator().run(&pool).await?;
-        Ok(Self {
-            pool,
-            outbox,
-            wake: std::sync::OnceLock::new(),
-        })
-    }
-
-    pub(crate) fn set_delivery_waker(&self, wake: Arc<tokio::sync::Notify>) {
-        let _already_set = self.wake.set(wake);
+        Ok(Self { pool, outbox })
     }
 
     pub(crate) async fn versions(&self) -> Result<Vec<VersionRow>, PublishError> {
@@ -455,11 +444,7 @@ impl Store {
         }
         tx.commit().await?;
         for (event_id, url, body) in deliveries {
-            crate::monitor::queue_notification(&self.outbox, &event_id, &url, &body, at).await?;
-            // After each one: if a later one fails, those queued still go.
-            if let Some(wake) = self.wake.get() {
-                wake.notify_one();
-            }
+            self.outbox.queue(&event_id, &url, &body, at).await?;
         }
         Ok(agencies.len())
     }
@@ -522,7 +507,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::{NewNotice, Store};
-    use futures::FutureExt as _;
     use std::sync::Arc;
 
     /// A notice queued for a webhook wakes the delivery loop at once rather
@@ -532,7 +516,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("lgsp-notices-{}.db", uuid::Uuid::now_v7()));
         let pool = crate::db::open(&path).await.expect("database");
         // The monitor owns the outbox table.
-        let _monitor = crate::monitor::Monitor::open(
+        let monitor = crate::monitor::Monitor::open(
             pool.clone(),
             crate::monitor::MonitorSettings::default(),
             Arc::new(|_: &[u8]| String::new()),
@@ -540,9 +524,8 @@ mod tests {
         )
         .await
         .expect("monitor");
-        let store = Store::open(pool.clone(), pool).await.expect("store");
-        let wake = Arc::new(tokio::sync::Notify::new());
-        store.set_delivery_waker(wake.clone());
+        let store = Store::open(pool, monitor.outbox()).await.expect("store");
+        let wake = monitor.outbox();
         let now = chrono::Utc::now();
         let notice = NewNotice {
             name: "thu_nghiem",
@@ -556,10 +539,7 @@ mod tests {
             .notify(&["000.00.00.H49".into()], &notice, now)
             .await
             .expect("notice");
-        assert!(
-            wake.notified().now_or_never().is_none(),
-            "woken with no webhook to deliver to"
-        );
+        assert!(!wake.woken(), "woken with no webhook to deliver to");
 
         store
             .set_webhook(
@@ -574,10 +554,7 @@ mod tests {
             .notify(&["000.00.00.H49".into()], &notice, now)
             .await
             .expect("notice");
-        assert!(
-            wake.notified().now_or_never().is_some(),
-            "the delivery loop was not woken"
-        );
+        assert!(wake.woken(), "the delivery loop was not woken");
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }

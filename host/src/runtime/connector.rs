@@ -342,17 +342,30 @@ impl Sandbox {
                 limit,
             });
         }
-        match outbound.response_cut() {
-            Some(Denial {
-                target,
-                kind: DenialKind::ResponseTooLarge(limit_bytes),
-                ..
-            }) => Err(ConnectorError::UpstreamResponseTooLarge {
-                connector: self.name.to_string(),
-                target,
+        outbound
+            .response_cut()
+            .map_or(Ok(()), |cut| Err(self.denial_error(cut)))
+    }
+
+    /// The error a refused or cut-off outgoing request stands for.
+    fn denial_error(&self, denial: Denial) -> ConnectorError {
+        let connector = self.name.to_string();
+        match denial.kind {
+            DenialKind::Ceiling(limit) => ConnectorError::UpstreamCallLimit { connector, limit },
+            DenialKind::Throttled => ConnectorError::UpstreamThrottled {
+                connector,
+                reason: denial.reason,
+            },
+            DenialKind::Policy => ConnectorError::NetworkDenied {
+                connector,
+                target: denial.target,
+                reason: denial.reason,
+            },
+            DenialKind::ResponseTooLarge(limit_bytes) => ConnectorError::UpstreamResponseTooLarge {
+                connector,
+                target: denial.target,
                 limit_bytes,
-            }),
-            _ => Ok(()),
+            },
         }
     }
 
@@ -365,28 +378,7 @@ impl Sandbox {
             .outbound
             .denial_since(instance.denials_before_call);
         if let Some(denial) = refused {
-            let connector = self.name.to_string();
-            return match denial.kind {
-                DenialKind::Ceiling(limit) => {
-                    ConnectorError::UpstreamCallLimit { connector, limit }
-                }
-                DenialKind::Throttled => ConnectorError::UpstreamThrottled {
-                    connector,
-                    reason: denial.reason,
-                },
-                DenialKind::Policy => ConnectorError::NetworkDenied {
-                    connector,
-                    target: denial.target,
-                    reason: denial.reason,
-                },
-                DenialKind::ResponseTooLarge(limit_bytes) => {
-                    ConnectorError::UpstreamResponseTooLarge {
-                        connector,
-                        target: denial.target,
-                        limit_bytes,
-                    }
-                }
-            };
+            return self.denial_error(denial);
         }
         let kind = match e.kind {
             wit::ErrorKind::BadRequest => GuestErrorKind::BadRequest,
